@@ -1,0 +1,3 @@
+#include <cblas.h>
+// OpenBLAS extension: the number of threads BLAS calls may use.
+void openblas_set_num_threads(int num_threads);

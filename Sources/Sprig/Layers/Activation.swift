@@ -1,0 +1,96 @@
+import Foundation
+
+/// Element-wise activation y = f(z) and its derivative f'(z).
+///
+/// - `leakyReLU(α)`: max(z, α·z) (Nerva's definition; for 0 < α < 1 the usual leaky ReLU).
+/// - `allReLU(α)`: z < 0 ? α·z : z for any α, also negative or above 1 (Nerva's AllReLU,
+///   from "Truly Sparse Neural Networks at Scale").
+public enum Activation: Equatable, Sendable, CustomStringConvertible {
+    case identity
+    case relu
+    case leakyReLU(Float)
+    case allReLU(Float)
+    case tanh
+    case sigmoid
+
+    /// Parses `relu`, `leaky_relu:0.1`, `all_relu:0.1`, `tanh`, `sigmoid`, `identity`/`linear`.
+    public init(parsing text: String) throws {
+        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func alpha() throws -> Float {
+            guard parts.count == 2, let a = Float(parts[1]), a.isFinite else {
+                throw SprigError.invalidArgument("activation '\(text)': expected \(parts[0]):ALPHA, e.g. \(parts[0]):0.1")
+            }
+            return a
+        }
+        switch parts[0].replacingOccurrences(of: "-", with: "_") {
+        case "identity", "linear", "none": self = .identity
+        case "relu": self = .relu
+        case "leaky_relu", "leakyrelu": self = .leakyReLU(try alpha())
+        case "all_relu", "allrelu": self = .allReLU(try alpha())
+        case "tanh": self = .tanh
+        case "sigmoid", "logistic": self = .sigmoid
+        default:
+            throw SprigError.invalidArgument("unknown activation '\(text)' (expected relu, leaky_relu:A, all_relu:A, tanh, sigmoid or identity)")
+        }
+        if parts.count > 1, case .relu = self { throw SprigError.invalidArgument("activation '\(text)': relu takes no parameter") }
+    }
+
+    public var description: String {
+        switch self {
+        case .identity: return "identity"
+        case .relu: return "relu"
+        case .leakyReLU(let a): return "leaky_relu:\(a)"
+        case .allReLU(let a): return "all_relu:\(a)"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        }
+    }
+
+    @inline(__always)
+    public func apply(_ z: Float) -> Float {
+        switch self {
+        case .identity: return z
+        case .relu: return z > 0 ? z : 0
+        case .leakyReLU(let a): return max(z, a * z)
+        case .allReLU(let a): return z < 0 ? a * z : z
+        case .tanh: return Foundation.tanh(z)
+        case .sigmoid: return 1 / (1 + exp(-z))
+        }
+    }
+
+    @inline(__always)
+    public func derivative(_ z: Float) -> Float {
+        switch self {
+        case .identity: return 1
+        case .relu: return z > 0 ? 1 : 0
+        case .leakyReLU(let a): return z < a * z ? a : 1
+        case .allReLU(let a): return z < 0 ? a : 1
+        case .tanh: let t = Foundation.tanh(z); return 1 - t * t
+        case .sigmoid: let s = 1 / (1 + exp(-z)); return s * (1 - s)
+        }
+    }
+
+    /// y[j] = f(z[j] + bias), also storing z[j] + bias back into z; n values.
+    @inline(__always)
+    func applyRow(z: UnsafeMutablePointer<Float>, bias: Float, y: UnsafeMutablePointer<Float>, count n: Int) {
+        switch self {
+        case .identity: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = v }
+        case .relu: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = v > 0 ? v : 0 }
+        default: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = apply(v) }
+        }
+    }
+
+    /// dz[j] = dy[j]·f'(z[j]) (in place over dy), returning Σ_j dz[j] (the bias gradient).
+    @inline(__always)
+    func backwardRow(z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+        switch self {
+        case .identity: return VectorMath.sum(UnsafePointer(dy), count: n)
+        case .relu:
+            for j in 0..<n where !(z[j] > 0) { dy[j] = 0 }
+            return VectorMath.sum(UnsafePointer(dy), count: n)
+        default:
+            for j in 0..<n { dy[j] *= derivative(z[j]) }
+            return VectorMath.sum(UnsafePointer(dy), count: n)
+        }
+    }
+}

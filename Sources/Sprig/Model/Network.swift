@@ -1,0 +1,105 @@
+/// A multilayer perceptron of sparse and dense layers whose parameters share one arena.
+public final class Network {
+    public let configuration: NetworkConfiguration
+    public let layers: [any Layer]
+    public let arena: ParameterArena
+
+    public var inputSize: Int { configuration.layerSizes[0] }
+    public var outputSize: Int { configuration.layerSizes[configuration.layerCount] }
+
+    /// Layers with density 1 are dense; the rest get a random pattern (stream l of the seed)
+    /// and all values are initialised from stream 1000 + l.
+    public convenience init(_ configuration: NetworkConfiguration) throws {
+        try configuration.validate()
+        var patterns: [SparsityPattern?] = []
+        for l in 0..<configuration.layerCount where configuration.densities[l] < 1 {
+            var g = RandomGenerator(seed: configuration.seed, stream: UInt64(l))
+            while patterns.count < l { patterns.append(nil) }
+            patterns.append(SparsityPattern.random(rows: configuration.layerSizes[l + 1], columns: configuration.layerSizes[l],
+                                                   density: configuration.densities[l], generator: &g))
+        }
+        while patterns.count < configuration.layerCount { patterns.append(nil) }
+        self.init(configuration, patterns: patterns)
+        initializeValues()
+    }
+
+    /// A network with the given patterns (nil: dense layer); values all zero.
+    public init(_ configuration: NetworkConfiguration, patterns: [SparsityPattern?]) {
+        precondition(patterns.count == configuration.layerCount)
+        self.configuration = configuration
+        var layout = ArenaLayout()
+        var layers: [any Layer] = []
+        for l in 0..<configuration.layerCount {
+            let activation = configuration.activation(ofLayer: l)
+            if let pattern = patterns[l] {
+                precondition(pattern.rows == configuration.layerSizes[l + 1] && pattern.columns == configuration.layerSizes[l])
+                layers.append(SparseLinear(pattern: pattern, activation: activation, layout: &layout))
+            } else {
+                layers.append(DenseLinear(inputSize: configuration.layerSizes[l], outputSize: configuration.layerSizes[l + 1],
+                                          activation: activation, layout: &layout))
+            }
+        }
+        self.layers = layers
+        arena = ParameterArena(count: layout.count)
+    }
+
+    /// Draws initial weights and biases with the configured initializer.
+    public func initializeValues() {
+        for (l, layer) in layers.enumerated() {
+            var g = RandomGenerator(seed: configuration.seed, stream: 1000 + UInt64(l))
+            let d = Double(layer.inputSize), k = Double(layer.outputSize), nnz = Double(layer.weightCount)
+            let sparseFan = configuration.fanIn == .sparse
+            configuration.initializer.fill(weights: values(of: layer.weights), bias: values(of: layer.bias),
+                                           fanIn: sparseFan ? nnz / k : d, fanOut: sparseFan ? nnz / d : k, generator: &g)
+        }
+    }
+
+    /// The arena's values in `range`.
+    public func values(of range: ParameterRange) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: arena.values.pointer + range.offset, count: range.count)
+    }
+
+    /// The arena's gradients in `range`.
+    public func gradients(of range: ParameterRange) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: arena.gradients.pointer + range.offset, count: range.count)
+    }
+
+    /// Total stored weights (nonzeros of sparse layers plus all dense weights), without biases.
+    public var weightCount: Int { layers.reduce(0) { $0 + $1.weightCount } }
+
+    /// A hash of every layer's shape and pattern (dense layers by shape), equal across ranks
+    /// exactly when they built the same network structure.
+    public var structureHash: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for layer in layers {
+            let h: UInt64
+            if let sparse = layer as? SparseLinear { h = sparse.pattern.structureHash }
+            else { h = UInt64(layer.inputSize) &* 0x9E37_79B9 ^ UInt64(layer.outputSize) }
+            hash = (hash ^ h) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// Y_L for the input held in `workspace.input` (D₀×B): every layer's Z and Y are kept for backward.
+    public func forward(_ workspace: Workspace, batch: Int, pool: ThreadPool) {
+        precondition(batch <= workspace.capacity)
+        var x = UnsafePointer(workspace.input.pointer)
+        for (l, layer) in layers.enumerated() {
+            layer.forward(input: x, preActivation: workspace.preActivations[l].pointer,
+                          output: workspace.outputs[l].pointer, batch: batch, arena: arena, pool: pool)
+            x = UnsafePointer(workspace.outputs[l].pointer)
+        }
+    }
+
+    /// Backpropagates DY_L (already in `workspace.gradients[L-1]`), writing the arena's
+    /// gradients. The first layer's input gradient is not computed.
+    public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool) {
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let x = l == 0 ? workspace.input.pointer : workspace.outputs[l - 1].pointer
+            layers[l].backward(input: x, preActivation: workspace.preActivations[l].pointer,
+                               outputGradient: workspace.gradients[l].pointer,
+                               inputGradient: l == 0 ? nil : workspace.gradients[l - 1].pointer,
+                               batch: batch, arena: arena, pool: pool)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// What one epoch measured; one JSON object per epoch in the metrics file.
+public struct EpochMetrics: Codable, Equatable, Sendable {
+    public var epoch: Int
+    /// Mean training loss over the epoch's examples (as they were trained on).
+    public var loss: Double
+    /// Fraction of the epoch's training examples classified right as they were trained on.
+    public var trainAccuracy: Double
+    public var testLoss: Double
+    public var testAccuracy: Double
+    public var learningRate: Double
+    /// Training time of the epoch (forward, backward, update, batch assembly), evaluation excluded.
+    public var seconds: Double
+    public var examplesPerSecond: Double
+    public var evaluationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, seconds
+        case trainAccuracy = "train_accuracy"
+        case testLoss = "test_loss"
+        case testAccuracy = "test_accuracy"
+        case learningRate = "learning_rate"
+        case examplesPerSecond = "examples_per_second"
+        case evaluationSeconds = "evaluation_seconds"
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Sprig
+
+/// Turns `sprig train`'s flags into the library's run options (each flag's text parsed and
+/// checked, so a bad value names the flag).
+typealias TrainingOptions = TrainingRun.Options
+
+extension TrainingRun.Options {
+    init(parsing c: TrainCommand) throws {
+        let sizes = try parseList(c.layerSizes, flag: "--layer-sizes") { Int($0) }
+        var network = NetworkConfiguration(layerSizes: sizes, densities: [])
+        if let text = c.densities {
+            network.densities = try parseList(text, flag: "--densities") { Double($0) }
+        } else {
+            let overall = c.overallDensity ?? 0.05
+            guard sizes.count >= 2 else { throw SprigError.invalidArgument("--layer-sizes needs at least two sizes") }
+            guard overall > 0, overall <= 1 else { throw SprigError.invalidArgument("--overall-density \(overall) is not in (0, 1]") }
+            network.densities = try ErdosRenyi.densities(layerSizes: sizes, overall: overall)
+        }
+        network.hiddenActivation = try Activation(parsing: c.activation)
+        network.outputActivation = try Activation(parsing: c.outputActivation)
+        network.initializer = try Initializer(parsing: c.initializer)
+        guard let fanIn = Initializer.FanIn(rawValue: c.fanIn) else {
+            throw SprigError.invalidArgument("--fan-in must be dense or sparse, not '\(c.fanIn)'")
+        }
+        network.fanIn = fanIn
+        network.seed = c.seed
+        try network.validate()
+
+        let training = TrainingConfiguration(
+            epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
+            schedule: try LearningRateSchedule(parsing: c.lrSchedule), optimizer: try OptimizerKind(parsing: c.optimizer),
+            weightDecay: c.weightDecay, loss: try LossKind(parsing: c.loss), seed: c.seed)
+        try training.validate()
+
+        self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset),
+                  threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        dataDirectory = c.dataDir
+        trainSize = c.trainSize
+        testSize = c.testSize
+        standardize = c.normalize == "standard"
+        saveWeights = c.saveWeights
+        loadWeights = c.loadWeights
+    }
+}
+
+/// "a,b,c" → [T], naming the flag and the bad item on failure.
+func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map {
+        let item = $0.trimmingCharacters(in: .whitespaces)
+        guard let value = parse(item) else { throw SprigError.invalidArgument("\(flag): '\(item)' is not a number") }
+        return value
+    }
+}
