@@ -28,10 +28,10 @@ let package = Package(
         .systemLibrary(name: "ZlibC", path: "Sources/ZlibC", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
-        .target(name: "FloatControl", path: "Sources/FloatControl"),
+        .target(name: "CPUControl", path: "Sources/CPUControl"),
         .target(
             name: "Sprig",
-            dependencies: ["CBLAS", "MPIShim", "ZlibC", "FloatControl",
+            dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Sources/Sprig",
             swiftSettings: fastMath),

@@ -13,6 +13,7 @@ struct SprigCommand: ParsableCommand {
         subcommands: [TrainCommand.self])
 
     static func main() {
+        BLASKernelCheck.reexecuteWithBetterKernelsIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

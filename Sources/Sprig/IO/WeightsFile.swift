@@ -1,6 +1,110 @@
-// TEMPORARY until NPZ lands.
+import Foundation
+
+/// A network's weights as a NumPy `.npz` archive. For layer k = 1…L:
+/// - sparse layer: `W{k}.data` (<f4, nnz), `W{k}.indices` (<i4, nnz), `W{k}.indptr` (<i8, K+1),
+///   `W{k}.shape` (<i8, [K, D]) — SciPy's CSR arrays, so
+///   `scipy.sparse.csr_matrix((data, indices, indptr), shape)` rebuilds W (K outputs × D inputs);
+/// - dense layer: `W{k}` (<f4, K×D, as PyTorch's `nn.Linear.weight`);
+/// - bias: `b{k}` (<f4, K).
+/// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
+/// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
-    public static func load(path: String, configuration: NetworkConfiguration) throws -> Network { fatalError() }
-    public static func save(_ network: Network, path: String) throws {}
-    public static func checkWritable(path: String) throws {}
+    public static func save(_ network: Network, path: String) throws {
+        var arrays: [(name: String, array: NPYArray)] = []
+        for (l, layer) in network.layers.enumerated() {
+            let k = l + 1
+            let values = Array(network.values(of: layer.weights))
+            if let sparse = layer as? SparseLinear {
+                arrays.append(("W\(k).data", NPYArray(.float32(values))))
+                arrays.append(("W\(k).indices", NPYArray(.int32(sparse.pattern.columnIndices))))
+                arrays.append(("W\(k).indptr", NPYArray(.int64(sparse.pattern.rowOffsets.map(Int64.init)))))
+                arrays.append(("W\(k).shape", NPYArray(.int64([Int64(layer.outputSize), Int64(layer.inputSize)]))))
+            } else {
+                arrays.append(("W\(k)", try NPYArray(shape: [layer.outputSize, layer.inputSize], elements: .float32(values))))
+            }
+            arrays.append(("b\(k)", NPYArray(.float32(Array(network.values(of: layer.bias))))))
+        }
+        try NPZArchive.write(arrays, to: path)
+    }
+
+    /// Fails early (before training) when `path` cannot be written.
+    public static func checkWritable(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let folder = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SprigError.io(path: path, reason: "directory \(folder) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw SprigError.io(path: path, reason: "directory \(folder) is not writable")
+        }
+    }
+
+    /// A network with `configuration`'s sizes, activations and seed, and the patterns and
+    /// values stored in `path` (the configuration's densities are replaced by the file's).
+    public static func load(path: String, configuration: NetworkConfiguration) throws -> Network {
+        let arrays = try NPZArchive.read(path: path)
+        let sizes = configuration.layerSizes
+        let layerCount = configuration.layerCount
+        func array(_ name: String) throws -> NPYArray {
+            guard let a = arrays[name] else { throw SprigError.format(path: path, reason: "missing array \(name)") }
+            return a
+        }
+        guard arrays["W\(layerCount + 1)"] == nil && arrays["W\(layerCount + 1).data"] == nil else {
+            throw SprigError.format(path: path, reason: "the file has more than the \(layerCount) layers of --layer-sizes")
+        }
+        var patterns: [SparsityPattern?] = []
+        var weightValues: [[Float]] = []
+        var biasValues: [[Float]] = []
+        for l in 0..<layerCount {
+            let k = l + 1, rows = sizes[l + 1], columns = sizes[l]
+            if arrays["W\(k).data"] != nil {
+                let shape = try array("W\(k).shape").integers()
+                guard shape == [rows, columns] else {
+                    throw SprigError.format(path: path, reason: "W\(k).shape is \(shape) but --layer-sizes gives layer \(k) the shape [\(rows), \(columns)]")
+                }
+                let indices = try array("W\(k).indices").integers()
+                guard indices.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
+                    throw SprigError.format(path: path, reason: "W\(k).indices holds a negative or too large column index")
+                }
+                let pattern = try SparsityPattern(rows: rows, columns: columns, rowOffsets: try array("W\(k).indptr").integers(),
+                                                  columnIndices: indices.map(Int32.init), context: "\(path): W\(k)")
+                let data = try array("W\(k).data").floats()
+                guard data.count == pattern.nonzeroCount else {
+                    throw SprigError.format(path: path, reason: "W\(k).data has \(data.count) values but W\(k).indices has \(pattern.nonzeroCount)")
+                }
+                patterns.append(pattern)
+                weightValues.append(data)
+            } else if arrays["W\(k)"] != nil {
+                let dense = try array("W\(k)")
+                guard dense.shape == [rows, columns] else {
+                    throw SprigError.format(path: path, reason: "W\(k) has shape \(dense.shape) but --layer-sizes gives layer \(k) the shape [\(rows), \(columns)]")
+                }
+                let values = try dense.floats()
+                if values.contains(0) {
+                    let positions = values.indices.filter { values[$0] != 0 }
+                    patterns.append(SparsityPattern(sortedPositions: positions, rows: rows, columns: columns))
+                    weightValues.append(positions.map { values[$0] })
+                } else {
+                    patterns.append(nil)
+                    weightValues.append(values)
+                }
+            } else {
+                throw SprigError.format(path: path, reason: "missing array W\(k) (or W\(k).data, W\(k).indices, W\(k).indptr, W\(k).shape)")
+            }
+            let bias = try array("b\(k)").floats()
+            guard bias.count == rows else {
+                throw SprigError.format(path: path, reason: "b\(k) has \(bias.count) values but layer \(k) has \(rows) outputs")
+            }
+            biasValues.append(bias)
+        }
+        var configuration = configuration
+        configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }
+        let network = Network(configuration, patterns: patterns)
+        for (l, layer) in network.layers.enumerated() {
+            _ = network.values(of: layer.weights).update(fromContentsOf: weightValues[l])
+            _ = network.values(of: layer.bias).update(fromContentsOf: biasValues[l])
+        }
+        return network
+    }
 }

@@ -1,5 +1,5 @@
 import Dispatch
-import FloatControl
+import CPUControl
 
 /// Runs `parts` pieces of work on up to `threads` threads and waits for all of them.
 /// Every worker flushes subnormals to zero first (MXCSR is per thread).

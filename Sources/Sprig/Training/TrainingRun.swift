@@ -1,5 +1,5 @@
 import CBLAS
-import FloatControl
+import CPUControl
 
 /// A whole training job on one process: load data, build (or load) the network, train for the
 /// configured epochs with evaluation after each, save weights. Reports through a `TrainingReporter`.

@@ -1,5 +1,11 @@
+// Per-thread floating-point control and CPU feature detection, which Swift cannot reach.
+#pragma once
+
 // Subnormal floats slow sparse training 3-10x at high sparsity (Nerva's measurement).
 // MXCSR is per thread: call this on every thread that runs kernels.
-#pragma once
 void sprig_flush_subnormals_to_zero(void);
 int sprig_subnormals_flushed(void);
+
+// 1 when the CPU (and OS) support the instruction set, else 0.
+int sprig_cpu_has_avx512f(void);
+int sprig_cpu_has_avx2(void);

@@ -1,0 +1,97 @@
+import Foundation
+import Sprig
+import XCTest
+
+/// Helpers shared by the file-reading tests: scratch directories and external processes
+/// (the `gzip` tool and Python with NumPy) used as independent references.
+enum TestFiles {
+    /// A new empty directory under the system temporary directory; removed by `addTeardownBlock`.
+    static func makeDirectory(_ test: XCTestCase) throws -> String {
+        let path = (NSTemporaryDirectory() as NSString)
+            .appendingPathComponent("sprig-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The result of running a program to completion.
+    struct ProcessResult {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments.
+    static func run(_ arguments: [String]) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        // Standard error goes to a file so that neither stream can fill up and block the child.
+        let errorPath = (NSTemporaryDirectory() as NSString).appendingPathComponent("sprig-stderr-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errorPath) }
+        let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        let outputPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorFile
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errorFile.close()
+        let errors = FileManager.default.contents(atPath: errorPath) ?? Data()
+        return ProcessResult(status: process.terminationStatus,
+                             output: String(decoding: output, as: UTF8.self),
+                             errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    /// Compresses `path` into `path.gz` with the system `gzip` tool, keeping the original.
+    static func gzip(_ path: String) throws -> String {
+        let result = try run(["gzip", "-kf", path])
+        guard result.status == 0 else { throw XCTSkip("gzip tool failed: \(result.errors)") }
+        return path + ".gz"
+    }
+
+    /// Runs a Python script with NumPy (and SciPy when `needsSciPy`); skips the test when
+    /// python3 or the modules are missing, fails it when the script fails.
+    static func python(_ script: String, needsSciPy: Bool = false,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let probe = try? run(["python3", "-c", needsSciPy ? "import numpy, scipy.sparse" : "import numpy"])
+        guard let probe, probe.status == 0 else {
+            throw XCTSkip("python3 with numpy\(needsSciPy ? " and scipy" : "") is not available")
+        }
+        let result = try run(["python3", "-c", script])
+        XCTAssertEqual(result.status, 0, "python failed:\n\(result.errors)", file: file, line: line)
+        return result.output
+    }
+}
+
+/// Asserts that `body` throws a `SprigError` of the given kind whose description contains
+/// every string in `mentions`.
+func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKind, mentions: [String],
+                         file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try body()
+        XCTFail("expected a SprigError.\(kind) mentioning \(mentions), but nothing was thrown", file: file, line: line)
+    } catch let error as SprigError {
+        switch (kind, error) {
+        case (.io, .io), (.format, .format), (.invalidArgument, .invalidArgument): break
+        default: XCTFail("expected SprigError.\(kind), got \(error)", file: file, line: line)
+        }
+        for mention in mentions {
+            XCTAssertTrue(error.description.contains(mention),
+                          "\"\(error.description)\" does not mention \"\(mention)\"", file: file, line: line)
+        }
+    } catch {
+        XCTFail("expected a SprigError, got \(error)", file: file, line: line)
+    }
+}
+
+/// Which case of `SprigError` a test expects.
+enum SprigErrorKind {
+    case io, format, invalidArgument
+}
