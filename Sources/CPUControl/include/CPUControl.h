@@ -9,3 +9,6 @@ int sprig_subnormals_flushed(void);
 // 1 when the CPU (and OS) support the instruction set, else 0.
 int sprig_cpu_has_avx512f(void);
 int sprig_cpu_has_avx2(void);
+
+// Asks the CPU to bring the cache line holding `address` towards L1 (a hint; never faults).
+static inline void sprig_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }

@@ -68,22 +68,16 @@ public enum CIFAR10Loader {
         let total = contents.reduce(0) { $0 + $1.count / recordSize }
         var labels: [Int32] = []
         labels.reserveCapacity(total)
-        let features = [Float](unsafeUninitializedCapacity: total * featureCount) { output, initialized in
-            var example = 0
-            for bytes in contents {
-                bytes.withUnsafeBufferPointer { input in
-                    for record in 0 ..< input.count / recordSize {
-                        let start = record * recordSize
-                        labels.append(Int32(input[start]))
-                        PixelScaling.scale(UnsafeBufferPointer(rebasing: input[(start + 1) ..< (start + recordSize)]),
-                                           into: output.baseAddress! + example * featureCount)
-                        example += 1
-                    }
-                }
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(total * featureCount)
+        for bytes in contents {
+            for record in 0 ..< bytes.count / recordSize {
+                let start = record * recordSize
+                labels.append(Int32(bytes[start]))
+                pixels.append(contentsOf: bytes[(start + 1) ..< (start + recordSize)])
             }
-            initialized = total * featureCount
         }
         return Dataset(name: "cifar10", featureCount: featureCount, classCount: classCount,
-                       features: features, labels: labels)
+                       bytes: pixels, values: PixelScaling.unitInterval, labels: labels)
     }
 }

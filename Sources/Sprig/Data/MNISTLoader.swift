@@ -61,7 +61,7 @@ public enum MNISTLoader {
             classes.append(Int32(label))
         }
         return Dataset(name: name, featureCount: featureCount, classCount: classCount,
-                       features: PixelScaling.unitInterval(imageFile.bytes), labels: classes)
+                       bytes: imageFile.bytes, values: PixelScaling.unitInterval, labels: classes)
     }
 
     /// `directory/base` if it exists, else `directory/base.gz`.

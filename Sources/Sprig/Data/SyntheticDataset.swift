@@ -2,7 +2,9 @@ import Foundation
 
 /// A learnable synthetic classification task for tests and benchmarks, with no files.
 ///
-/// Inputs are i.i.d. standard normal. Labels come from a fixed random linear "teacher":
+/// Inputs are i.i.d. standard normal, quantised to bytes like image pixels (byte
+/// b = clamp(round(128 + 32·z), 0, 255), value (b − 128)/32: a normal clipped at ±4σ in steps of
+/// 1/32), so a CIFAR-shaped synthetic set takes the memory real CIFAR-10 does. Labels come from a fixed random linear "teacher":
 /// class `c` looks at `min(64, featureCount)` distinct features `f` chosen at random, with
 /// Gaussian weights `w[c][f]` scaled to unit norm, and `label(x) = argmax_c Σ_f w[c][f] · x[f]`
 /// (ties to the lower class). Unit-norm rows give every class score the same N(0, 1) spread, so
@@ -65,25 +67,36 @@ public enum SyntheticDataset {
         return Teacher(features: features, weights: weights)
     }
 
+    /// The value of byte b: (b − 128)/32.
+    static let byteValues: [Float] = (0 ..< 256).map { (Float($0) - 128) / 32 }
+
     private static func makeSplit(count: Int, featureCount: Int, classCount: Int, teacher: Teacher,
                                   seed: UInt64, firstStream: UInt64) -> Dataset {
         var labels = [Int32](repeating: 0, count: count)
-        var features = [Float](repeating: 0, count: count * featureCount)
+        var bytes = [UInt8](repeating: 0, count: count * featureCount)
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        features.withUnsafeMutableBufferPointer { featureBuffer in
+        let values = byteValues
+        bytes.withUnsafeMutableBufferPointer { byteBuffer in
             labels.withUnsafeMutableBufferPointer { labelBuffer in
                 ThreadPool(threads: threads).forEachRange(count, minimumPerThread: 64) { examples in
+                    let x = UnsafeMutablePointer<Float>.allocate(capacity: max(featureCount, 1))
+                    defer { x.deallocate() }
                     for example in examples {
                         var random = RandomGenerator(seed: seed, stream: firstStream &+ UInt64(example))
-                        let x = featureBuffer.baseAddress! + example * featureCount
                         fillStandardNormal(x, count: featureCount, random: &random)
+                        let row = byteBuffer.baseAddress! + example * featureCount
+                        for f in 0 ..< featureCount {
+                            let b = UInt8(min(max((128 + 32 * x[f]).rounded(), 0), 255))
+                            row[f] = b
+                            x[f] = values[Int(b)]
+                        }
                         labelBuffer[example] = Int32(teacherLabel(x, teacher: teacher))
                     }
                 }
             }
         }
         return Dataset(name: "synthetic", featureCount: featureCount, classCount: classCount,
-                       features: features, labels: labels)
+                       bytes: bytes, values: values, labels: labels)
     }
 
     /// Fills `count` values with N(0, 1) draws by Marsaglia's polar method: u, v uniform in

@@ -37,7 +37,7 @@ public final class TrainingRun {
                                                       testSize: options.testSize, layerSizes: options.network.layerSizes,
                                                       seed: options.network.seed)
         try checkShapes(train)
-        if options.standardize && options.dataset != .synthetic {
+        if options.standardize && options.dataset != .synthetic {   // synthetic values are already N(0, 1)
             let normalization = Normalization.fit(train)
             normalization.apply(to: &train)
             normalization.apply(to: &test)

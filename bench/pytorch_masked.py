@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""Masked-dense PyTorch baseline for Sprig benchmarks.
+
+This is the baseline used in the Nerva paper: an MLP built from ordinary dense
+``nn.Linear`` layers, each with a binary mask that is re-applied to the weights
+(``W.mul_(mask)``) after every optimizer step.  Sparsity is only *simulated*:
+every matrix product is still dense, and the masks cost extra memory.
+
+The command line mirrors ``sprig train``.  Per-epoch metrics are written as JSON
+lines (``--metrics``); the per-layer densities and the peak resident set size
+are printed on stdout, the latter as the JSON line ``{"peak_rss_mb": ...}``.
+
+Exit status 3 with the JSON line ``{"error": "out of memory"}`` means that the
+model (weights, masks, gradients, momentum buffers) could not be allocated.
+"""
+
+import argparse
+import gzip
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+EXIT_OOM = 3
+
+
+# --------------------------------------------------------------------------------------
+# Densities
+# --------------------------------------------------------------------------------------
+
+def erdos_renyi_densities(layer_sizes, overall_density):
+    """Erdős–Rényi allocation of an overall density over the layers (as in Nerva).
+
+    Layer i (n_in x n_out) gets raw score s_i = (n_in + n_out) / (n_in * n_out) and
+    density eps * s_i, with eps chosen so that the total number of nonzeros is
+    overall_density * (total number of weights).  Layers whose density would exceed 1
+    are made dense and eps is solved again for the remaining layers, until no layer
+    exceeds 1.  (Nerva makes only the layers with the largest score dense per round;
+    since capping a layer only frees budget, eps never decreases between rounds, so
+    making every offending layer dense at once gives the same result.)
+    """
+    shapes = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+    if overall_density >= 1.0:
+        return [1.0] * len(shapes)
+    sizes = [n_in * n_out for n_in, n_out in shapes]
+    scores = [(n_in + n_out) / (n_in * n_out) for n_in, n_out in shapes]
+    target = overall_density * sum(sizes)
+    dense = set()
+    while True:
+        rest = [i for i in range(len(shapes)) if i not in dense]
+        if not rest:
+            return [1.0] * len(shapes)
+        budget = target - sum(sizes[i] for i in dense)
+        eps = budget / sum(scores[i] * sizes[i] for i in rest)
+        over = [i for i in rest if eps * scores[i] > 1.0]
+        if not over:
+            break
+        dense.update(over)
+    return [1.0 if i in dense else eps * scores[i] for i in range(len(shapes))]
+
+
+# --------------------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------------------
+
+def random_subset(total, k, generator):
+    """k distinct indices in [0, total), every k-subset equally likely.
+
+    Uses O(k) memory rather than a full randperm(total) (which needs 8 bytes per weight):
+    draw indices with replacement until k distinct ones are found, then keep a random k
+    of them.  The procedure is invariant under permutations of [0, total), so the result
+    is a uniformly random k-subset.  Intended for k <= total / 2.
+    """
+    found = torch.empty(0, dtype=torch.int64)
+    while found.numel() < k:
+        need = k - found.numel()
+        draw = torch.randint(0, total, (need + need // 8 + 16,), generator=generator)
+        found = torch.unique(torch.cat([found, draw]))
+    keep = torch.randperm(found.numel(), generator=generator)[:k]
+    return found[keep]
+
+
+class MaskedMLP(nn.Module):
+    """Dense nn.Linear layers + binary masks; ReLU on hidden layers, linear output."""
+
+    def __init__(self, layer_sizes, densities, generator, mask_dtype):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Linear(n_in, n_out) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+        self.masks = []      # None for fully dense layers (masking would be a no-op)
+        self.nonzeros = []
+        for layer, density in zip(self.layers, densities):
+            n_out, n_in = layer.weight.shape
+            total = n_in * n_out
+            k = int(math.floor(density * total + 0.5))   # round half up
+            k = max(0, min(total, k))
+            self.nonzeros.append(k)
+            if k == total:
+                self.masks.append(None)
+                continue
+            # Exactly k ones at uniformly random positions.
+            if k <= total - k:
+                mask = torch.zeros(total, dtype=mask_dtype)
+                if k > 0:
+                    mask[random_subset(total, k, generator)] = 1
+            else:   # mostly ones: choose the zeros instead
+                mask = torch.ones(total, dtype=mask_dtype)
+                mask[random_subset(total, total - k, generator)] = 0
+            self.masks.append(mask.view(n_out, n_in))
+        self.apply_masks()   # PyTorch default init, then masked
+
+    @torch.no_grad()
+    def apply_masks(self):
+        for layer, mask in zip(self.layers, self.masks):
+            if mask is not None:
+                layer.weight.mul_(mask)
+
+    def forward(self, x):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < last:
+                x = torch.relu(x)
+        return x
+
+
+def make_optimizer(spec, params, lr):
+    """'sgd', 'momentum:MU' or 'nesterov:MU'."""
+    name, _, arg = spec.partition(":")
+    name = name.strip().lower()
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    mu = float(arg) if arg else 0.9
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=mu)
+    if name == "nesterov":
+        # PyTorch's Nesterov keeps v <- mu*v + g and steps W <- W - lr*(g + mu*v), whereas
+        # Keras/Nerva keep the velocity in parameter units (v <- mu*v - lr*g,
+        # W <- W + mu*v - lr*g).  The two differ only in how the velocity is stored
+        # (scaled by -lr); with a constant learning rate the weight trajectory is the same.
+        return torch.optim.SGD(params, lr=lr, momentum=mu, nesterov=True)
+    raise SystemExit(f"unknown optimizer: {spec!r} (use sgd, momentum:MU or nesterov:MU)")
+
+
+def preallocate_training_state(model, optimizer):
+    """Allocate (and touch) gradients and momentum buffers up front.
+
+    This makes an out-of-memory condition surface at model creation rather than in the
+    middle of the first epoch.  A zero momentum buffer is equivalent to PyTorch's lazy
+    initialisation (buf = g on the first step, since dampening is 0).
+    """
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    for group in optimizer.param_groups:
+        if group.get("momentum", 0) != 0:
+            for p in group["params"]:
+                optimizer.state[p]["momentum_buffer"] = torch.zeros_like(p)
+
+
+# --------------------------------------------------------------------------------------
+# Memory helpers
+# --------------------------------------------------------------------------------------
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _meminfo_kb(key):
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _vm_size_kb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def limit_address_space(fraction):
+    """Cap the address space at (current size + fraction * MemAvailable).
+
+    With Linux overcommit a too-large allocation would otherwise 'succeed' and the process
+    (or a neighbour) would be killed by the OOM killer later; with the cap, allocation
+    fails with a RuntimeError that we can report.
+    """
+    avail = _meminfo_kb("MemAvailable")
+    vm = _vm_size_kb()
+    if avail is None or vm is None:
+        return
+    limit = (vm + int(fraction * avail)) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def estimated_bytes(layer_sizes, nonzeros, mask_bytes, momentum, batch_size):
+    """Weights + gradients (+ momentum) + masks + a little for activations."""
+    params = sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    copies = 3 if momentum else 2
+    masked = sum(a * b for (a, b), k in zip(zip(layer_sizes[:-1], layer_sizes[1:]), nonzeros)
+                 if k != a * b)
+    activations = 4 * batch_size * sum(layer_sizes) * 4
+    return 4 * params * copies + mask_bytes * masked + activations
+
+
+def out_of_memory():
+    print(json.dumps({"error": "out of memory"}), flush=True)
+    sys.exit(EXIT_OOM)
+
+
+# --------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------
+
+def _read_idx_gz(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic = int.from_bytes(data[0:4], "big")
+    ndim = magic & 0xFF
+    dtype_code = (magic >> 8) & 0xFF
+    if dtype_code != 0x08:
+        raise SystemExit(f"{path}: unsupported IDX element type 0x{dtype_code:02x}")
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    return arr.reshape(dims)
+
+
+def load_fashion_mnist(data_dir, train_size, test_size):
+    def path(name):
+        p = os.path.join(data_dir, name)
+        if not os.path.exists(p):
+            raise SystemExit(f"missing {p} (Debian package dataset-fashion-mnist, or --data-dir)")
+        return p
+
+    xtr = _read_idx_gz(path("train-images-idx3-ubyte.gz")).reshape(-1, 28 * 28)
+    ytr = _read_idx_gz(path("train-labels-idx1-ubyte.gz"))
+    xte = _read_idx_gz(path("t10k-images-idx3-ubyte.gz")).reshape(-1, 28 * 28)
+    yte = _read_idx_gz(path("t10k-labels-idx1-ubyte.gz"))
+    if train_size:
+        xtr, ytr = xtr[:train_size], ytr[:train_size]
+    if test_size:
+        xte, yte = xte[:test_size], yte[:test_size]
+    xtr = xtr.astype(np.float32) / 255.0
+    xte = xte.astype(np.float32) / 255.0
+    # Standardise with the training set's scalar mean and standard deviation.
+    mean = float(xtr.mean(dtype=np.float64))
+    std = float(xtr.std(dtype=np.float64))
+    xtr = (xtr - mean) / std
+    xte = (xte - mean) / std
+    return (torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.float32)),
+            torch.from_numpy(ytr.astype(np.int64)),
+            torch.from_numpy(np.ascontiguousarray(xte, dtype=np.float32)),
+            torch.from_numpy(yte.astype(np.int64)))
+
+
+def make_synthetic(n_features, n_classes, train_size, test_size, generator):
+    """i.i.d. N(0,1) inputs, uniformly random labels: for timing only."""
+    xtr = torch.randn(train_size, n_features, generator=generator)
+    ytr = torch.randint(0, n_classes, (train_size,), generator=generator)
+    xte = torch.randn(test_size, n_features, generator=generator)
+    yte = torch.randint(0, n_classes, (test_size,), generator=generator)
+    return xtr, ytr, xte, yte
+
+
+# --------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------
+
+def parse_int_list(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def parse_float_list(text):
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--layer-sizes", required=True, type=parse_int_list,
+                   help="comma-separated layer sizes, e.g. 3072,1024,512,10")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--overall-density", type=float, default=None,
+                   help="overall density, spread over the layers by Erdős–Rényi allocation")
+    g.add_argument("--densities", type=parse_float_list, default=None,
+                   help="comma-separated per-layer densities")
+    p.add_argument("--optimizer", default="nesterov:0.9", help="sgd | momentum:MU | nesterov:MU")
+    p.add_argument("--learning-rate", type=float, default=0.01)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch.set_num_threads (interop threads are always 1)")
+    p.add_argument("--dataset", choices=["synthetic", "fashion-mnist"], default="synthetic")
+    p.add_argument("--train-size", type=int, default=None,
+                   help="number of training examples (synthetic default 50000; "
+                        "fashion-mnist default all 60000)")
+    p.add_argument("--test-size", type=int, default=None,
+                   help="number of test examples (synthetic default 1000; "
+                        "fashion-mnist default all 10000)")
+    p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--metrics", default=None, help="write per-epoch metrics as JSON lines here")
+    p.add_argument("--mask-dtype", choices=["float32", "bool"], default="float32",
+                   help="element type of the masks (float32: 4 bytes per weight, bool: 1)")
+    p.add_argument("--flush-denormal", action=argparse.BooleanOptionalAction, default=True,
+                   help="flush subnormal floats to zero (FTZ/DAZ), as Sprig does; subnormals "
+                        "can slow MKL matrix products down by two orders of magnitude")
+    p.add_argument("--memory-fraction", type=float, default=0.9,
+                   help="cap the address space at this fraction of MemAvailable so that "
+                        "running out of memory is reported (exit 3) instead of the process "
+                        "being OOM-killed; 0 disables the cap")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    rss_after_import = peak_rss_mb()   # the CUDA-enabled PyPI wheel alone costs ~0.5 GB
+    # Must happen before any parallel work (worker threads inherit the FP environment).
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
+    torch.set_num_interop_threads(1)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    sizes = args.layer_sizes
+    if len(sizes) < 2:
+        raise SystemExit("--layer-sizes needs at least two sizes")
+    n_layers = len(sizes) - 1
+    if args.densities is not None:
+        densities = args.densities
+        if len(densities) != n_layers:
+            raise SystemExit(f"--densities needs {n_layers} values, got {len(densities)}")
+    else:
+        densities = erdos_renyi_densities(sizes, 1.0 if args.overall_density is None
+                                          else args.overall_density)
+    if any(not (0.0 <= d <= 1.0) for d in densities):
+        raise SystemExit(f"densities must be in [0, 1]: {densities}")
+
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
+    mask_bytes = 4 if mask_dtype == torch.float32 else 1
+
+    # ---- data (excluded from all timings) ----
+    if args.dataset == "synthetic":
+        train_size = args.train_size if args.train_size is not None else 50000
+        test_size = args.test_size if args.test_size is not None else 1000
+        data_gen = torch.Generator().manual_seed(args.seed + 1000003)
+        xtr, ytr, xte, yte = make_synthetic(sizes[0], sizes[-1], train_size, test_size, data_gen)
+    else:
+        if sizes[0] != 784:
+            raise SystemExit("fashion-mnist needs 784 inputs")
+        xtr, ytr, xte, yte = load_fashion_mnist(args.data_dir, args.train_size, args.test_size)
+    if ytr.numel() and int(ytr.max()) >= sizes[-1]:
+        raise SystemExit("more classes in the data than outputs")
+
+    # ---- model ----
+    nonzeros_est = [int(math.floor(d * a * b + 0.5)) for d, a, b in zip(densities, sizes[:-1], sizes[1:])]
+    momentum = not args.optimizer.strip().lower().startswith("sgd")
+    need = estimated_bytes(sizes, nonzeros_est, mask_bytes, momentum, args.batch_size)
+    avail_kb = _meminfo_kb("MemAvailable")
+    if avail_kb is not None and need > avail_kb * 1024:
+        print(f"estimated model memory {need / 2**20:.0f} MiB > MemAvailable "
+              f"{avail_kb / 1024:.0f} MiB", file=sys.stderr)
+        out_of_memory()
+    if args.memory_fraction > 0:
+        limit_address_space(args.memory_fraction)
+    try:
+        model = MaskedMLP(sizes, densities, gen, mask_dtype)
+        optimizer = make_optimizer(args.optimizer, model.parameters(), args.learning_rate)
+        preallocate_training_state(model, optimizer)
+    except (RuntimeError, MemoryError) as e:
+        if isinstance(e, MemoryError) or "memory" in str(e).lower() or "alloc" in str(e).lower():
+            print(str(e).splitlines()[0] if str(e) else "MemoryError", file=sys.stderr)
+            out_of_memory()
+        raise
+    loss_fn = nn.CrossEntropyLoss()
+
+    actual = [k / (a * b) for k, a, b in zip(model.nonzeros, sizes[:-1], sizes[1:])]
+    total_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    print(json.dumps({"layer_sizes": sizes,
+                      "densities": [round(d, 6) for d in actual],
+                      "nonzeros": model.nonzeros,
+                      "overall_density": round(sum(model.nonzeros) / total_w, 6),
+                      "threads": torch.get_num_threads(),
+                      "flush_denormal": bool(args.flush_denormal),
+                      "torch": torch.__version__,
+                      "rss_after_import_mb": round(rss_after_import, 1)}), flush=True)
+
+    metrics_file = open(args.metrics, "w") if args.metrics else None
+    bs = args.batch_size
+    n_train = xtr.shape[0]
+    n_batches = n_train // bs          # the last partial batch (if any) is dropped
+    if n_batches == 0:
+        raise SystemExit("fewer training examples than one batch")
+    shuffle_gen = torch.Generator().manual_seed(args.seed + 7)
+
+    for epoch in range(1, args.epochs + 1):
+        # Shuffle (data handling: not timed).
+        perm = torch.randperm(n_train, generator=shuffle_gen)
+        xs = xtr[perm]
+        ys = ytr[perm]
+        del perm
+
+        model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64)
+        correct = torch.zeros((), dtype=torch.int64)
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        for b in range(n_batches):
+            x = xs[b * bs:(b + 1) * bs]
+            y = ys[b * bs:(b + 1) * bs]
+            optimizer.zero_grad(set_to_none=True)
+            out = model(x)
+            loss = loss_fn(out, y)
+            loss.backward()
+            optimizer.step()
+            model.apply_masks()
+            with torch.no_grad():
+                loss_sum += loss.detach()
+                correct += (out.argmax(dim=1) == y).sum()
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
+        del xs, ys
+
+        # Evaluation (not timed).
+        model.eval()
+        test_correct = 0
+        with torch.no_grad():
+            for i in range(0, xte.shape[0], 1000):
+                out = model(xte[i:i + 1000])
+                test_correct += int((out.argmax(dim=1) == yte[i:i + 1000]).sum())
+        n_seen = n_batches * bs
+        record = {
+            "epoch": epoch,
+            "loss": float(loss_sum) / n_batches,
+            "train_accuracy": int(correct) / n_seen,
+            "test_accuracy": test_correct / xte.shape[0] if xte.shape[0] else None,
+            "seconds": seconds,
+            "examples_per_second": n_seen / seconds,
+            # extra: CPU time of all threads; far below threads*seconds means CPU contention
+            "cpu_seconds": cpu_seconds,
+        }
+        print(json.dumps(record), flush=True)
+        if metrics_file:
+            metrics_file.write(json.dumps(record) + "\n")
+            metrics_file.flush()
+        if not math.isfinite(record["loss"]):
+            print("loss is not finite; stopping", file=sys.stderr)
+            break
+
+    if metrics_file:
+        metrics_file.close()
+    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
