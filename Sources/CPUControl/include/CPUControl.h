@@ -12,3 +12,10 @@ int sprig_cpu_has_avx2(void);
 
 // Asks the CPU to bring the cache line holding `address` towards L1 (a hint; never faults).
 static inline void sprig_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+// Tells the CPU this thread is spin-waiting (x86 PAUSE), easing the sibling hyperthread.
+static inline void sprig_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}

@@ -2,6 +2,8 @@ import CBLAS
 
 /// A layer with a full K×D weight matrix (row-major, in the arena), computed with
 /// `cblas_sgemm` in the feature-major layout. Used where a layer's density is 1.
+/// Each product is split by output rows across the pool's threads (OpenBLAS itself runs
+/// single-threaded, so one set of threads does all the work).
 public final class DenseLinear: Layer {
     public let inputSize: Int
     public let outputSize: Int
@@ -23,9 +25,10 @@ public final class DenseLinear: Layer {
                         output y: UnsafeMutablePointer<Float>, batch: Int, arena: ParameterArena, pool: ThreadPool) {
         let w = arena.values.pointer + weights.offset
         let b = arena.values.pointer + bias.offset
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputSize), Int32(batch), Int32(inputSize),
-                    1, w, Int32(inputSize), x, Int32(batch), 0, z, Int32(batch))
-        pool.forEachRange(outputSize, minimumPerThread: 64) { rows in
+        let d = inputSize
+        pool.forEachRange(outputSize, minimumPerThread: 16) { rows in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(batch), Int32(d),
+                        1, w + rows.lowerBound * d, Int32(d), x, Int32(batch), 0, z + rows.lowerBound * batch, Int32(batch))
             for o in rows { activation.applyRow(z: z + o * batch, bias: b[o], y: y + o * batch, count: batch) }
         }
     }
@@ -35,15 +38,19 @@ public final class DenseLinear: Layer {
                          outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
                          batch: Int, arena: ParameterArena, pool: ThreadPool) {
         let db = arena.gradients.pointer + bias.offset
-        pool.forEachRange(outputSize, minimumPerThread: 64) { rows in
-            activationBackward(preActivation: z, gradient: dy, biasGradient: db, batch: batch, rows: rows)
-        }
         let dw = arena.gradients.pointer + weights.offset
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputSize), Int32(inputSize), Int32(batch),
-                    1, dy, Int32(batch), x, Int32(batch), 0, dw, Int32(inputSize))
+        let d = inputSize, k = outputSize
+        pool.forEachRange(k, minimumPerThread: 16) { rows in
+            activationBackward(preActivation: z, gradient: dy, biasGradient: db, batch: batch, rows: rows)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(d), Int32(batch),
+                        1, dy + rows.lowerBound * batch, Int32(batch), x, Int32(batch), 0, dw + rows.lowerBound * d, Int32(d))
+        }
         guard let dx else { return }
         let w = arena.values.pointer + weights.offset
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inputSize), Int32(batch), Int32(outputSize),
-                    1, w, Int32(inputSize), dy, Int32(batch), 0, dx, Int32(batch))
+        // DX rows i..<j = (W's columns i..<j)ᵀ · DZ.
+        pool.forEachRange(d, minimumPerThread: 16) { rows in
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows.count), Int32(batch), Int32(k),
+                        1, w + rows.lowerBound, Int32(d), dy, Int32(batch), 0, dx + rows.lowerBound * batch, Int32(batch))
+        }
     }
 }

@@ -1,34 +1,31 @@
-import Dispatch
-import CPUControl
-
-/// Runs `parts` pieces of work on up to `threads` threads and waits for all of them.
-/// Every worker flushes subnormals to zero first (MXCSR is per thread).
-public struct ThreadPool: Sendable {
+/// Runs `parts` pieces of work on up to `threads` threads (the caller and `threads − 1`
+/// persistent workers) and waits for all of them. Every worker flushes subnormals to zero.
+/// One job at a time: `run` is not reentrant and is called from one thread.
+public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
+    private let team: WorkerTeam?
 
     public init(threads: Int) {
         precondition(threads >= 1)
         self.threads = threads
+        team = threads > 1 ? WorkerTeam(workers: threads - 1) : nil
     }
+
+    deinit { team?.stop() }
 
     public static let single = ThreadPool(threads: 1)
 
     /// Calls `body(part)` for part in 0..<parts, concurrently when more than one thread.
     @inline(__always)
     public func run(parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 || threads == 1 {
+        guard parts > 1, let team else {
             for part in 0..<parts { body(part) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                sprig_flush_subnormals_to_zero()
-                body(part)
-            }
-        }
+        team.run(parts: parts, body)
     }
 
-    /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each.
+    /// Splits 0..<count into up to `threads` contiguous ranges and runs `body` on each.
     @inline(__always)
     public func forEachRange(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = Swift.max(1, Swift.min(threads, count / Swift.max(minimumPerThread, 1)))

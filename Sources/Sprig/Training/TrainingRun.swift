@@ -30,7 +30,7 @@ public final class TrainingRun {
 
     public func run(reporter: any TrainingReporter) throws {
         sprig_flush_subnormals_to_zero()
-        openblas_set_num_threads(Int32(options.threads))
+        openblas_set_num_threads(1)   // dense layers split their products across `pool` instead
         let pool = ThreadPool(threads: options.threads)
 
         var (train, test) = try options.dataset.load(directory: options.dataDirectory, trainSize: options.trainSize,
