@@ -92,10 +92,10 @@ final class DataReaderTests: XCTestCase {
         XCTAssertEqual(test.count, 2)
         XCTAssertEqual(train.labels, [3, 0, 9])
         XCTAssertEqual(test.labels, [5, 1])
-        XCTAssertEqual(train.features, pixels.train.map { Float($0) / 255 })
-        XCTAssertEqual(test.features, pixels.test.map { Float($0) / 255 })
-        XCTAssertEqual(test.features[0], 0)
-        XCTAssertEqual(test.features[1], 1)
+        XCTAssertEqual(train.allFeatures(), pixels.train.map { Float($0) / 255 })
+        XCTAssertEqual(test.allFeatures(), pixels.test.map { Float($0) / 255 })
+        XCTAssertEqual(test.allFeatures()[0], 0)
+        XCTAssertEqual(test.allFeatures()[1], 1)
     }
 
     func testMNISTLoaderPrefersPlainFileOverGzip() throws {
@@ -152,8 +152,8 @@ final class DataReaderTests: XCTestCase {
         XCTAssertEqual(train.count, 60_000)
         XCTAssertEqual(test.count, 10_000)
         XCTAssertEqual(train.featureCount, 784)
-        XCTAssertEqual(train.features.count, 60_000 * 784)
-        XCTAssertEqual(test.features.count, 10_000 * 784)
+        XCTAssertEqual(train.allFeatures().count, 60_000 * 784)
+        XCTAssertEqual(test.allFeatures().count, 10_000 * 784)
         XCTAssertEqual(train.labels.first, 9)
         var trainPerClass = [Int](repeating: 0, count: 10), testPerClass = [Int](repeating: 0, count: 10)
         for label in train.labels { trainPerClass[Int(label)] += 1 }
@@ -162,7 +162,7 @@ final class DataReaderTests: XCTestCase {
         XCTAssertEqual(testPerClass, [Int](repeating: 1000, count: 10))
         // Pixels are x / 255: undo the scaling and compare sums with NumPy's reading of the files.
         var pixelSum = 0, nonIntegral = 0
-        train.features.withUnsafeBufferPointer { features in
+        train.allFeatures().withUnsafeBufferPointer { features in
             for value in features {
                 let pixel = (value * 255).rounded()
                 if abs(value * 255 - pixel) > 1e-3 || pixel < 0 || pixel > 255 { nonIntegral += 1 }
@@ -181,7 +181,7 @@ final class DataReaderTests: XCTestCase {
             let sums = try TestFiles.python(script).split(separator: " ").map {
                 Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            let firstImageSum = train.features[0 ..< 784].reduce(0) { $0 + Int(($1 * 255).rounded()) }
+            let firstImageSum = train.allFeatures()[0 ..< 784].reduce(0) { $0 + Int(($1 * 255).rounded()) }
             XCTAssertEqual(sums, [pixelSum, firstImageSum])
         }
     }
@@ -217,9 +217,9 @@ final class DataReaderTests: XCTestCase {
             XCTAssertEqual(test.labels, [5, 4])
             for example in 0 ..< 10 {
                 let expected = cifarRecord(label: 0, seed: example).dropFirst().map { Float($0) / 255 }
-                XCTAssertEqual(Array(train.features[example * 3072 ..< (example + 1) * 3072]), expected)
+                XCTAssertEqual(Array(train.allFeatures()[example * 3072 ..< (example + 1) * 3072]), expected)
             }
-            XCTAssertEqual(Array(test.features[3072...]),
+            XCTAssertEqual(Array(test.allFeatures()[3072...]),
                            cifarRecord(label: 0, seed: 11).dropFirst().map { Float($0) / 255 })
         }
     }
@@ -251,16 +251,16 @@ final class DataReaderTests: XCTestCase {
         let a = SyntheticDataset.make(featureCount: 50, classCount: 5, trainCount: 300, testCount: 100, seed: 1)
         let b = SyntheticDataset.make(featureCount: 50, classCount: 5, trainCount: 300, testCount: 100, seed: 1)
         let c = SyntheticDataset.make(featureCount: 50, classCount: 5, trainCount: 300, testCount: 100, seed: 2)
-        XCTAssertEqual(a.train.features, b.train.features)
+        XCTAssertEqual(a.train.allFeatures(), b.train.allFeatures())
         XCTAssertEqual(a.train.labels, b.train.labels)
-        XCTAssertEqual(a.test.features, b.test.features)
+        XCTAssertEqual(a.test.allFeatures(), b.test.allFeatures())
         XCTAssertEqual(a.test.labels, b.test.labels)
-        XCTAssertNotEqual(a.train.features, c.train.features)
+        XCTAssertNotEqual(a.train.allFeatures(), c.train.allFeatures())
         XCTAssertNotEqual(a.train.labels, c.train.labels)
-        XCTAssertNotEqual(a.train.features.prefix(50 * 100), a.test.features.prefix(50 * 100))
+        XCTAssertNotEqual(a.train.allFeatures().prefix(50 * 100), a.test.allFeatures().prefix(50 * 100))
         XCTAssertEqual(a.train.count, 300)
         XCTAssertEqual(a.test.count, 100)
-        XCTAssertEqual(a.train.features.count, 300 * 50)
+        XCTAssertEqual(a.train.allFeatures().count, 300 * 50)
         XCTAssertEqual(a.test.featureCount, 50)
         XCTAssertEqual(a.test.classCount, 5)
     }
@@ -269,7 +269,8 @@ final class DataReaderTests: XCTestCase {
         let classCount = 4, featureCount = 100
         let (train, test) = SyntheticDataset.make(featureCount: featureCount, classCount: classCount,
                                                   trainCount: 4000, testCount: 1000, seed: 42)
-        let values = train.features.map(Double.init)
+        let trainFeatures = train.allFeatures(), testFeatures = test.allFeatures()
+        let values = trainFeatures.map(Double.init)
         let mean = values.reduce(0, +) / Double(values.count)
         let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
         XCTAssertEqual(mean, 0, accuracy: 0.01)
@@ -286,13 +287,13 @@ final class DataReaderTests: XCTestCase {
         // (score_c = x · mean_c) predicts held-out labels far better than chance (25%).
         var means = [[Double]](repeating: [Double](repeating: 0, count: featureCount), count: classCount)
         for i in 0 ..< train.count {
-            for f in 0 ..< featureCount { means[Int(train.labels[i])][f] += Double(train.features[i * featureCount + f]) }
+            for f in 0 ..< featureCount { means[Int(train.labels[i])][f] += Double(trainFeatures[i * featureCount + f]) }
         }
         var correct = 0
         for i in 0 ..< test.count {
             var scores = [Double](repeating: 0, count: classCount)
             for c in 0 ..< classCount {
-                for f in 0 ..< featureCount { scores[c] += means[c][f] * Double(test.features[i * featureCount + f]) }
+                for f in 0 ..< featureCount { scores[c] += means[c][f] * Double(testFeatures[i * featureCount + f]) }
             }
             if scores.firstIndex(of: scores.max()!) == Int(test.labels[i]) { correct += 1 }
         }
@@ -305,11 +306,11 @@ final class DataReaderTests: XCTestCase {
         let data = Dataset(name: "d", featureCount: 2, classCount: 3, features: [1, 2, 3, 4, 5, 6], labels: [0, 1, 2])
         let two = data.subset(2)
         XCTAssertEqual(two.count, 2)
-        XCTAssertEqual(two.features, [1, 2, 3, 4])
+        XCTAssertEqual(two.allFeatures(), [1, 2, 3, 4])
         XCTAssertEqual(two.labels, [0, 1])
-        XCTAssertEqual(data.subset(10).features, data.features)
+        XCTAssertEqual(data.subset(10).allFeatures(), data.allFeatures())
         XCTAssertEqual(data.subset(-1).count, 0)
-        XCTAssertEqual(data.subset(0).features, [])
+        XCTAssertEqual(data.subset(0).allFeatures(), [])
     }
 
     func testNormalizationFitsMeanAndPopulationDeviation() {
@@ -319,12 +320,12 @@ final class DataReaderTests: XCTestCase {
         let normalization = Normalization.fit(data)
         XCTAssertEqual(normalization, Normalization(mean: 5, standardDeviation: 2))
         normalization.apply(to: &data)
-        XCTAssertEqual(data.features, [-1.5, -0.5, -0.5, -0.5, 0, 0, 1, 2])
+        XCTAssertEqual(data.allFeatures(), [-1.5, -0.5, -0.5, -0.5, 0, 0, 1, 2])
 
         var constant = Dataset(name: "c", featureCount: 1, classCount: 1, features: [3, 3, 3], labels: [0, 0, 0])
         let flat = Normalization.fit(constant)
         XCTAssertEqual(flat.standardDeviation, 0)
         flat.apply(to: &constant)
-        XCTAssertEqual(constant.features, [0, 0, 0])
+        XCTAssertEqual(constant.allFeatures(), [0, 0, 0])
     }
 }

@@ -37,8 +37,9 @@ public struct Dataset: Sendable {
         self.labels = labels
     }
 
-    /// Every feature value as a float, example-major (made on each call: for tests and small sets).
-    public var features: [Float] {
+    /// Every feature value as a float, example-major. Builds a new array on each call (for
+    /// tests and small sets; the trainer reads `storage` directly).
+    public func allFeatures() -> [Float] {
         switch storage {
         case .floats(let values): return values
         case .bytes(let bytes, let values): return bytes.map { values[Int($0)] }
