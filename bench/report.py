@@ -180,18 +180,32 @@ def ratio(a, b):
     return None
 
 
+def best_seconds(run):
+    """The fastest epoch after the first (warm-up) of an ok run: the machines here are shared
+    and noisy, and noise only ever adds time, so best-of-N is the fair figure for both peers."""
+    if run is None:
+        return None
+    if run["status"] != "ok":
+        return status_text(run)
+    epochs = epoch_records(run.get("metrics")) if run.get("metrics") else []
+    if not epochs:
+        return value(run, "seconds")
+    timed = epochs[1:] if len(epochs) > 1 else epochs
+    return min(e["seconds"] for e in timed)
+
+
 def bench1(runs):
     idx = index_runs(runs, 1, "density")
     rows = []
     for d in ordered_keys(runs, 1, "density", reverse=True):
-        pt = value(idx.get((d, "pytorch")), "seconds")
-        sp = value(idx.get((d, "sprig")), "seconds")
+        pt = best_seconds(idx.get((d, "pytorch")))
+        sp = best_seconds(idx.get((d, "sprig")))
         r = ratio(pt, sp)
         rows.append([fmt_density(d), fmt(pt), fmt(sp), fmt(r) + ("×" if r is not None else "")])
-    out = ["### 1. CIFAR-shaped synthetic, 3072-1024-512-10 (seconds per epoch, last epoch)", "",
+    out = ["### 1. CIFAR-shaped synthetic, 3072-1024-512-10 (seconds per epoch, fastest epoch after the first)", "",
            table(["density", "PyTorch s/epoch", "Sprig s/epoch", "ratio PyTorch/Sprig"], rows)]
-    s_001 = value(idx.get((0.001, "sprig")), "seconds")
-    s_01 = value(idx.get((0.01, "sprig")), "seconds")
+    s_001 = best_seconds(idx.get((0.001, "sprig")))
+    s_01 = best_seconds(idx.get((0.01, "sprig")))
     r = ratio(s_001, s_01)
     if r is not None:
         out += ["", f"Sprig time at density 0.001 / density 0.01: {r:.3f} "

@@ -2,23 +2,35 @@ import CPUControl
 import Foundation
 import Synchronization
 
-/// Persistent worker threads for `ThreadPool`: a job is published by bumping `generation`;
-/// workers spin briefly waiting for the next one (a training step issues about ten short jobs,
-/// too short for a sleep/wake round trip each), then park on a condition variable. The caller
-/// runs parts too and spins until all parts are done. Not reentrant: one job at a time.
+/// Persistent worker threads for `ThreadPool`.
+///
+/// A job is published by bumping `generation`; workers spin briefly waiting for the next one
+/// (a training step issues about ten short jobs, too short for a sleep/wake round trip each),
+/// then yield, then park on a condition variable. Parts are claimed from a shared counter, so
+/// the caller does whatever the workers have not reached.
+///
+/// The job is a closure that must not outlive `run`. A worker announces itself (`active += 1`)
+/// and then checks that the caller has not sealed the job; the caller, once every part is done,
+/// seals it and waits until no worker is active. Both sides use sequentially consistent order,
+/// so either the worker sees the seal and backs off, or the caller sees the worker and waits —
+/// never waiting for a worker that has not woken up. Not reentrant: one job at a time.
 final class WorkerTeam: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
+    private let sealed = Atomic<Int>(0)
+    private let active = Atomic<Int>(0)
     private let nextPart = Atomic<Int>(0)
     private let unfinished = Atomic<Int>(0)
     private let parked = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let lock = NSCondition()
-    // Written by the caller before `generation` is bumped (release), read after it (acquire).
+    // Written by the caller before `generation` is bumped, read by workers after they see it.
     private var parts = 0
     private var job: ((Int) -> Void)?
 
-    /// How long an idle worker spins before parking (≈ 100 µs).
-    private let spinsBeforeParking = 20_000
+    /// An idle worker spins with PAUSE this many times (≈ 10–50 µs), then yields the core up to
+    /// `yieldsBeforeParking` times (so an oversubscribed machine still makes progress), then parks.
+    private let pausesBeforeYielding = 1_000
+    private let yieldsBeforeParking = 200
 
     init(workers: Int) {
         for _ in 0..<workers {
@@ -35,21 +47,33 @@ final class WorkerTeam: @unchecked Sendable {
             self.parts = parts
             nextPart.store(0, ordering: .relaxed)
             unfinished.store(parts, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            let published = generation.add(1, ordering: .sequentiallyConsistent).newValue
             if parked.load(ordering: .sequentiallyConsistent) > 0 {
                 lock.lock(); lock.broadcast(); lock.unlock()
             }
             takeParts()
-            while unfinished.load(ordering: .acquiring) > 0 { sprig_spin_pause() }
+            wait { self.unfinished.load(ordering: .acquiring) > 0 }
+            sealed.store(published, ordering: .sequentiallyConsistent)
+            wait { self.active.load(ordering: .sequentiallyConsistent) > 0 }
             job = nil
         }
     }
 
-    /// Ends the worker threads (they exit after their current wait).
+    /// Ends the worker threads (they exit when they next look for work).
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         generation.add(1, ordering: .sequentiallyConsistent)
         lock.lock(); lock.broadcast(); lock.unlock()
+    }
+
+    /// Spins (then yields) while `condition` holds.
+    @inline(__always)
+    private func wait(while condition: () -> Bool) {
+        var spins = 0
+        while condition() {
+            spins += 1
+            if spins < pausesBeforeYielding { sprig_spin_pause() } else { sched_yield() }
+        }
     }
 
     private func takeParts() {
@@ -64,21 +88,28 @@ final class WorkerTeam: @unchecked Sendable {
 
     private func workerLoop() {
         sprig_flush_subnormals_to_zero()
-        var seen = generation.load(ordering: .acquiring)
+        var seen = 0   // the team's first generation: a job published before this thread started is still seen
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            var current = generation.load(ordering: .acquiring)
+            while current == seen {
                 spins += 1
-                if spins < spinsBeforeParking { sprig_spin_pause(); continue }
-                lock.lock()
-                parked.add(1, ordering: .sequentiallyConsistent)
-                while generation.load(ordering: .sequentiallyConsistent) == seen { lock.wait() }
-                parked.subtract(1, ordering: .sequentiallyConsistent)
-                lock.unlock()
+                if spins < pausesBeforeYielding + yieldsBeforeParking {
+                    if spins < pausesBeforeYielding { sprig_spin_pause() } else { sched_yield() }
+                } else {
+                    lock.lock()
+                    parked.add(1, ordering: .sequentiallyConsistent)
+                    while generation.load(ordering: .sequentiallyConsistent) == seen { lock.wait() }
+                    parked.subtract(1, ordering: .sequentiallyConsistent)
+                    lock.unlock()
+                }
+                current = generation.load(ordering: .acquiring)
             }
-            seen = generation.load(ordering: .acquiring)
+            seen = current
             if stopping.load(ordering: .acquiring) { return }
-            takeParts()
+            active.add(1, ordering: .sequentiallyConsistent)
+            if sealed.load(ordering: .sequentiallyConsistent) != current { takeParts() }
+            active.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 }
