@@ -10,10 +10,11 @@ import Synchronization
 /// the caller does whatever the workers have not reached.
 ///
 /// The job is a closure that must not outlive `run`. A worker announces itself (`active += 1`)
-/// and then checks that the caller has not sealed the job; the caller, once every part is done,
-/// seals it and waits until no worker is active. Both sides use sequentially consistent order,
-/// so either the worker sees the seal and backs off, or the caller sees the worker and waits —
-/// never waiting for a worker that has not woken up. Not reentrant: one job at a time.
+/// and only then reads the job's fields, and only if its job is still the latest and unsealed;
+/// the caller, once every part is done, seals the job and waits until no worker is active.
+/// Both sides use sequentially consistent order, so either the worker sees the seal (or a newer
+/// generation) and backs off, or the caller sees the worker and waits — and it never waits for
+/// a worker that has not woken up. Not reentrant: one job at a time.
 final class WorkerTeam: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let sealed = Atomic<Int>(0)
@@ -108,7 +109,12 @@ final class WorkerTeam: @unchecked Sendable {
             seen = current
             if stopping.load(ordering: .acquiring) { return }
             active.add(1, ordering: .sequentiallyConsistent)
-            if sealed.load(ordering: .sequentiallyConsistent) != current { takeParts() }
+            // Help only with the latest job, and only while it is unsealed: a worker delayed
+            // after reading `current` may find later jobs published (or being written) since.
+            if generation.load(ordering: .sequentiallyConsistent) == current
+                && sealed.load(ordering: .sequentiallyConsistent) != current {
+                takeParts()
+            }
             active.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
