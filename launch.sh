@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
 # Sprig's one entry point. On a fresh Debian machine it installs the packages Sprig needs,
-# builds in release mode and runs:
-#   ./launch.sh                         train the default sparse MLP on Fashion-MNIST
-#   ./launch.sh -- train --epochs 3     run `sprig` with these arguments
-#   ./launch.sh --test                  build and run the test suite
+# builds in release mode and runs sprig under mpirun:
+#   ./launch.sh                                 train the default model on Fashion-MNIST with 2 ranks
+#   ./launch.sh -np 4 -- train --epochs 3       4 ranks, these sprig arguments
+#   ./launch.sh -np 8 --hostfile hostfiles/two-nodes -- train ...
+#   ./launch.sh --test                          build and run the test suite
+# Options: -np N (ranks, default 2), --hostfile FILE, --oversubscribe (more ranks than
+# slots; added by itself when N exceeds the slots), --dry-run (print the mpirun command).
 set -euo pipefail
 cd "$(dirname "$0")"
+ROOT=$(pwd)
 
 PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-mnist)
 mode=run
+ranks=2
+hostfile=""
+oversubscribe=0
+dry_run=0
 sprig_args=()
 
-usage() {
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
-}
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+fail() { echo "error: launch.sh: $*" >&2; exit 64; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --test) mode=test; shift ;;
+        -np|-n|--np) [ $# -ge 2 ] || fail "$1 needs a number"; ranks=$2; shift 2 ;;
+        --hostfile) [ $# -ge 2 ] || fail "--hostfile needs a file"; hostfile=$2; shift 2 ;;
+        --oversubscribe) oversubscribe=1; shift ;;
+        --dry-run) dry_run=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; sprig_args=("$@"); break ;;
-        *) echo "error: launch.sh: unknown option '$1' (see ./launch.sh --help)" >&2; exit 64 ;;
+        *) fail "unknown option '$1' (see ./launch.sh --help)" ;;
     esac
 done
+[[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "-np takes a positive number of ranks, not '$ranks'"
 
 # Installs whichever of PACKAGES is missing (apt-get; sudo when not root).
 install_packages() {
@@ -38,8 +50,13 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-install_packages
-command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (Swift 6 toolchain needed)" >&2; exit 69; }
+# The slots a hostfile offers: the sum of slots=N (1 for a host line without it).
+hostfile_slots() {
+    awk '{ sub(/#.*/, "") } NF { n = 1; for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { split($i, a, "="); n = a[2] } s += n } END { print s + 0 }' "$1"
+}
+
+[ $dry_run -eq 1 ] || install_packages
+command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
 
 if [ "$mode" = test ]; then
     # Release build: the kernels are too slow unoptimised; -enable-testing for @testable.
@@ -47,6 +64,34 @@ if [ "$mode" = test ]; then
     exec swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing
 fi
 
-swift build -c release
+[ $dry_run -eq 1 ] || swift build -c release
 [ ${#sprig_args[@]} -gt 0 ] || sprig_args=(train)
-exec .build/release/sprig "${sprig_args[@]}"
+
+cores=$(nproc)
+mpi=(mpirun -np "$ranks")
+[ "$(id -u)" -eq 0 ] && { mpi+=(--allow-run-as-root); export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; }
+if [ -n "$hostfile" ]; then
+    [ -r "$hostfile" ] || fail "hostfile '$hostfile' not found"
+    slots=$(hostfile_slots "$hostfile")
+    [ "$slots" -gt 0 ] || fail "hostfile '$hostfile' lists no hosts"
+    mpi+=(--hostfile "$hostfile")
+else
+    slots=$cores
+fi
+if [ $oversubscribe -eq 1 ] || [ "$ranks" -gt "$slots" ]; then
+    mpi+=(--oversubscribe --bind-to none)
+elif [ -z "$hostfile" ]; then
+    # One node: each rank gets cores/ranks cores of its own, its threads stay on them.
+    per_rank=$(( cores / ranks )); [ $per_rank -ge 1 ] || per_rank=1
+    mpi+=(--map-by "slot:PE=$per_rank" --bind-to core)
+else
+    mpi+=(--map-by slot --bind-to none)
+fi
+# What the ranks need from this environment (remote ranks get it through mpirun).
+for v in PATH LD_LIBRARY_PATH OPENBLAS_CORETYPE; do [ -n "${!v:-}" ] && mpi+=(-x "$v"); done
+# Extra mpirun arguments, e.g. SPRIG_MPIRUN_ARGS="--mca btl_tcp_if_include 10.0.0.0/24".
+read -r -a extra <<< "${SPRIG_MPIRUN_ARGS:-}"
+mpi+=("${extra[@]}")
+cmd=("${mpi[@]}" "$ROOT/.build/release/sprig" "${sprig_args[@]}")
+if [ $dry_run -eq 1 ]; then printf '%q ' "${cmd[@]}"; echo; exit 0; fi
+exec "${cmd[@]}"

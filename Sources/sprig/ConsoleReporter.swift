@@ -6,7 +6,9 @@ import Sprig
 final class ConsoleReporter: TrainingReporter {
     private let epochs: Int
     private let metricsFile: FileHandle?
-    private let isTerminal = isatty(STDOUT_FILENO) == 1
+    /// A progress bar only on a real terminal: mpirun gives ranks a pseudo-terminal even when
+    /// its own output goes to a file, so under MPI only plain lines are printed.
+    private let isTerminal = isatty(STDOUT_FILENO) == 1 && !MPICommunicator.launchedByMPI
     private var lastDraw = Stopwatch()
     private var epochClock = Stopwatch()
 
@@ -24,12 +26,13 @@ final class ConsoleReporter: TrainingReporter {
     }
 
     func started(_ s: RunSummary) {
-        print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(s.threads) thread\(s.threads == 1 ? "" : "s")")
+        let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
+        print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
         for (l, layer) in s.layers.enumerated() {
             print(String(format: "  layer %d: %6d → %-6d %@ density %.5f, %d weights, %@",
                          l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation))
         }
-        print("  \(s.parameters) parameters (weights and biases)")
+        print("  \(s.parameters) parameters (weights and biases)" + (s.ranks > 1 ? ", \(s.bytesPerStep) bytes allreduced per step" : ""))
         flush()
     }
 
@@ -47,9 +50,10 @@ final class ConsoleReporter: TrainingReporter {
 
     func finished(_ m: EpochMetrics) throws {
         if isTerminal { print("\r\u{1B}[K", terminator: "") }
+        let communication = m.ranks > 1 ? String(format: "  (communication %.2f s)", m.communicationSeconds) : ""
         print(String(format: "epoch %d/%d  loss %.4f  train %.2f%%  test %.2f%%  lr %.4g  %.2f s  %.0f examples/s",
                      m.epoch, epochs, m.loss, 100 * m.trainAccuracy, 100 * m.testAccuracy, m.learningRate,
-                     m.seconds, m.examplesPerSecond))
+                     m.seconds, m.examplesPerSecond) + communication)
         flush()
         if let file = metricsFile {
             let encoder = JSONEncoder()

@@ -10,7 +10,7 @@ struct SprigCommand: ParsableCommand {
         commandName: "sprig",
         abstract: "Truly sparse neural networks: CSR training on one process or many, and the Sparse DNN Graph Challenge.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self])
+        subcommands: [TrainCommand.self, MPISelfTestCommand.self])
 
     static func main() {
         BLASKernelCheck.reexecuteWithBetterKernelsIfNeeded()
@@ -19,11 +19,11 @@ struct SprigCommand: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }   // --help, --version
-            let message: String
-            if let sprigError = error as? SprigError { message = sprigError.description }
-            else { message = SprigCommand.message(for: error) }
-            let oneLine = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("error: \(oneLine)\n".utf8))
+            // Under mpirun every rank parses the same flags: only rank 0 prints the error.
+            let rank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "0"
+            if rank == "0" {
+                printError(error is SprigError || error is DistributedError ? errorMessage(for: error) : SprigCommand.message(for: error))
+            }
             Foundation.exit(exitCode(for: error) == .validationFailure ? 64 : 1)
         }
     }

@@ -63,6 +63,18 @@ struct TrainCommand: ParsableCommand {
     var loadWeights: String?
     @Option(help: "Append one JSON object per epoch to this file.")
     var metrics: String?
+    @Option(help: "Gradient allreduce across ranks: per-layer (non-blocking, started as backward finishes each layer) or fused (one call).")
+    var allreduce = "per-layer"
+    @Option(help: "Directory for checkpoints (rank 0 writes them; the newest two are kept).")
+    var checkpointDir: String?
+    @Option(help: "Write a checkpoint after every N epochs.")
+    var checkpointEvery: Int?
+    @Option(help: "Write a checkpoint after every N steps.")
+    var checkpointEverySteps: Int?
+    @Flag(help: "Continue from the newest valid checkpoint in --checkpoint-dir (any number of ranks).")
+    var resume = false
+    @Option(help: "Stop after this many steps in all (counted from the start of training, also when resuming).")
+    var maxSteps: Int?
 
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads \(t) is not positive") }
@@ -70,10 +82,20 @@ struct TrainCommand: ParsableCommand {
         if let n = testSize, n < 0 { throw ValidationError("--test-size \(n) is negative") }
         if densities != nil && overallDensity != nil { throw ValidationError("give --densities or --overall-density, not both") }
         if !["standard", "unit"].contains(normalize) { throw ValidationError("--normalize must be standard or unit, not '\(normalize)'") }
+        if let n = maxSteps, n < 0 { throw ValidationError("--max-steps \(n) is negative") }
+        if let n = checkpointEvery, n < 1 { throw ValidationError("--checkpoint-every \(n) is not positive") }
+        if let n = checkpointEverySteps, n < 1 { throw ValidationError("--checkpoint-every-steps \(n) is not positive") }
+        if (resume || checkpointEvery != nil || checkpointEverySteps != nil) && checkpointDir == nil {
+            throw ValidationError("--resume and --checkpoint-every need --checkpoint-dir")
+        }
     }
 
     func run() throws {
         let options = try TrainingOptions(parsing: self)
-        try TrainingRun(options).run(reporter: ConsoleReporter(epochs: options.training.epochs, metricsPath: metrics))
+        try withCommunicator { communicator in
+            let reporter: any TrainingReporter = communicator.isRoot
+                ? try ConsoleReporter(epochs: options.training.epochs, metricsPath: metrics) : SilentReporter()
+            try TrainingRun(options, communicator: communicator).run(reporter: reporter)
+        }
     }
 }

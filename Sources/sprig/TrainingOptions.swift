@@ -34,13 +34,22 @@ extension TrainingRun.Options {
         try training.validate()
 
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset),
-                  threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                  threads: c.threads ?? defaultThreads())
         dataDirectory = c.dataDir
         trainSize = c.trainSize
         testSize = c.testSize
         standardize = c.normalize == "standard"
         saveWeights = c.saveWeights
         loadWeights = c.loadWeights
+        guard let exchange = GradientExchange(rawValue: c.allreduce) else {
+            throw SprigError.invalidArgument("--allreduce must be per-layer or fused, not '\(c.allreduce)'")
+        }
+        self.exchange = exchange
+        checkpointDirectory = c.checkpointDir
+        checkpointEveryEpochs = c.checkpointEvery
+        checkpointEverySteps = c.checkpointEverySteps
+        resume = c.resume
+        maxSteps = c.maxSteps
     }
 }
 
@@ -51,4 +60,11 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
         guard let value = parse(item) else { throw SprigError.invalidArgument("\(flag): '\(item)' is not a number") }
         return value
     }
+}
+
+/// All cores, shared among the ranks mpirun started on this node.
+func defaultThreads() -> Int {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+    return max(1, cores / max(local, 1))
 }

@@ -22,9 +22,9 @@ final class TrainingTests: XCTestCase {
         let trainer = try Trainer(network: network, configuration: TrainingConfiguration(epochs: 5, batchSize: 100, learningRate: 0.01,
                                                                                          optimizer: .nesterov(0.9), seed: 1),
                                   pool: ThreadPool(threads: 2))
-        let before = trainer.evaluate(test)
-        for epoch in 0..<5 { _ = trainer.trainEpoch(epoch, data: train) }
-        let after = trainer.evaluate(test)
+        let before = try trainer.evaluate(test)
+        for epoch in 0..<5 { _ = try trainer.trainEpoch(epoch, data: train) }
+        let after = try trainer.evaluate(test)
         XCTAssertLessThan(before.accuracy, 0.25)
         XCTAssertGreaterThan(after.accuracy, 0.76, "test accuracy after 5 epochs on 12000 examples")
         XCTAssertLessThan(after.loss, before.loss)

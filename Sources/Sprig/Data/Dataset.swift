@@ -59,3 +59,26 @@ public struct Dataset: Sendable {
         return copy
     }
 }
+
+extension Dataset {
+    /// A hash of the name, shape, every label and the feature values of a sample of examples,
+    /// so ranks can check they hold the same data without sending it.
+    public var fingerprint: UInt64 {
+        var hasher = StableHasher()
+        hasher.combine(name)
+        hasher.combine(featureCount)
+        hasher.combine(classCount)
+        labels.withUnsafeBytes { hasher.combine(bytes: $0) }
+        let stride = max(1, count / 64)
+        for i in Swift.stride(from: 0, to: count, by: stride) {
+            switch storage {
+            case .floats(let values):
+                values[(i * featureCount)..<((i + 1) * featureCount)].withUnsafeBytes { hasher.combine(bytes: $0) }
+            case .bytes(let bytes, let values):
+                bytes[(i * featureCount)..<((i + 1) * featureCount)].withUnsafeBytes { hasher.combine(bytes: $0) }
+                values.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+        }
+        return hasher.value
+    }
+}

@@ -5,7 +5,7 @@ import Foundation
 /// - `leakyReLU(α)`: max(z, α·z) (Nerva's definition; for 0 < α < 1 the usual leaky ReLU).
 /// - `allReLU(α)`: z < 0 ? α·z : z for any α, also negative or above 1 (Nerva's AllReLU,
 ///   from "Truly Sparse Neural Networks at Scale").
-public enum Activation: Equatable, Sendable, CustomStringConvertible {
+public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
     case identity
     case relu
     case leakyReLU(Float)

@@ -7,7 +7,7 @@ public protocol Loss: Sendable {
                   globalBatch: Int, gradient dy: UnsafeMutablePointer<Float>) -> Double
 }
 
-public enum LossKind: String, Sendable, CaseIterable {
+public enum LossKind: String, Sendable, Codable, CaseIterable {
     case softmaxCrossEntropy = "softmax-cross-entropy"
     case squaredError = "squared-error"
 

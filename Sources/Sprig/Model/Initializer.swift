@@ -7,7 +7,7 @@
 /// Fan-in of a sparse layer: with `FanIn.dense` (default) n = D and m = K, the dense layer's
 /// sizes — as Nerva and PyTorch-with-masks count, so runs compare like for like; with
 /// `FanIn.sparse` n = nnz/K and m = nnz/D, the mean nonzeros per row and per column.
-public enum Initializer: String, Sendable, CaseIterable {
+public enum Initializer: String, Sendable, Codable, CaseIterable {
     case xavier
     case xavierNormalized = "xavier-normalized"
     case he
@@ -23,7 +23,7 @@ public enum Initializer: String, Sendable, CaseIterable {
         }
     }
 
-    public enum FanIn: String, Sendable, CaseIterable { case dense, sparse }
+    public enum FanIn: String, Sendable, Codable, CaseIterable { case dense, sparse }
 
     /// Fills `weights` and `bias` for a layer with the given fan-in and fan-out.
     func fill(weights: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>,

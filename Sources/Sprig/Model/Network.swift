@@ -92,14 +92,21 @@ public final class Network {
     }
 
     /// Backpropagates DY_L (already in `workspace.gradients[L-1]`), writing the arena's
-    /// gradients. The first layer's input gradient is not computed.
-    public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool) {
+    /// gradients. The first layer's input gradient is not computed. `layerFinished(l)` is called
+    /// as soon as layer l's gradients are complete (last layer first).
+    public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool, layerFinished: ((Int) -> Void)? = nil) {
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let x = l == 0 ? workspace.input.pointer : workspace.outputs[l - 1].pointer
             layers[l].backward(input: x, preActivation: workspace.preActivations[l].pointer,
                                outputGradient: workspace.gradients[l].pointer,
                                inputGradient: l == 0 ? nil : workspace.gradients[l - 1].pointer,
                                batch: batch, arena: arena, pool: pool)
+            layerFinished?(l)
         }
+    }
+
+    /// Layer l's parameters in the arena: its weights then its bias, contiguous.
+    public func parameterRange(ofLayer l: Int) -> Range<Int> {
+        layers[l].weights.offset..<(layers[l].bias.offset + layers[l].bias.count)
     }
 }

@@ -1,6 +1,6 @@
 /// What a network is: sizes, per-layer densities, activations, initialisation and seed.
 /// Same configuration ⇒ same patterns and initial values, on any machine.
-public struct NetworkConfiguration: Equatable, Sendable {
+public struct NetworkConfiguration: Equatable, Sendable, Codable {
     /// D₀, D₁, …, D_L: input size, hidden sizes, number of outputs.
     public var layerSizes: [Int]
     /// One density per layer (L values); 1 makes a dense layer.

@@ -6,7 +6,7 @@ import Foundation
 /// - `multistep:m1,m2,…:γ`: η₀·γ^(number of milestones ≤ e)
 /// - `exponential:γ`: η₀·γ^e
 /// - `cosine[:η_min]`: η_min + ½(η₀ − η_min)(1 + cos(π·e/E)) over the run's E epochs
-public enum LearningRateSchedule: Equatable, Sendable, CustomStringConvertible {
+public enum LearningRateSchedule: Equatable, Sendable, Codable, CustomStringConvertible {
     case constant
     case step(size: Int, gamma: Double)
     case multistep(milestones: [Int], gamma: Double)

@@ -4,7 +4,7 @@
 /// - `sgd`:            w ← w − η·g
 /// - `momentum(μ)`:    v ← μ·v − η·g;  w ← w + v
 /// - `nesterov(μ)`:    v ← μ·v − η·g;  w ← w + μ·v − η·g   (Nerva's and Keras' formulation)
-public enum OptimizerKind: Equatable, Sendable, CustomStringConvertible {
+public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible {
     case sgd
     case momentum(Float)
     case nesterov(Float)

@@ -12,6 +12,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var seconds: Double
     public var examplesPerSecond: Double
     public var evaluationSeconds: Double
+    /// Seconds the slowest rank spent in gradient allreduces during the epoch (0 for one rank).
+    public var communicationSeconds: Double = 0
+    public var ranks: Int = 1
 
     enum CodingKeys: String, CodingKey {
         case epoch, loss, seconds
@@ -21,5 +24,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         case learningRate = "learning_rate"
         case examplesPerSecond = "examples_per_second"
         case evaluationSeconds = "evaluation_seconds"
+        case communicationSeconds = "communication_seconds"
+        case ranks
     }
 }

@@ -1,24 +1,41 @@
-/// Mini-batch training of a network on one process: per step, assemble the batch (feature-major),
-/// forward, loss and its gradient, backward into the arena's gradients, one optimizer update.
+/// Mini-batch training, on one process or as one rank of a data-parallel job.
+///
+/// Every rank draws the same shuffled order; each global batch of B examples is cut into
+/// contiguous shards (`Shard`), one per rank. A rank assembles its shard (feature-major),
+/// runs forward, the loss normalised by the global B, and backward into the arena's
+/// gradients; the ranks SUM-allreduce the gradients (`GradientExchange`); every rank applies
+/// the same update. So P ranks follow the trajectory of one rank with batch B, up to float
+/// summation order.
 public final class Trainer {
     public let network: Network
     public let configuration: TrainingConfiguration
     public let optimizer: Optimizer
     public let pool: ThreadPool
+    public let communicator: any Communicator
+    public let exchange: GradientExchange
     private let loss: any Loss
     private let workspace: Workspace
     private let assembler: BatchAssembler
     private var evaluationWorkspace: Workspace?
+    private var pending: [PendingCollective] = []
+    /// Seconds this rank has spent in gradient allreduces (including waiting for other ranks).
+    public private(set) var communicationSeconds = 0.0
+    /// Bytes this rank contributes to the gradient allreduces per step: 4 × arena size.
+    public var bytesPerStep: Int { 4 * network.arena.count }
 
-    public init(network: Network, configuration: TrainingConfiguration, pool: ThreadPool) throws {
+    public init(network: Network, configuration: TrainingConfiguration, pool: ThreadPool,
+                communicator: any Communicator = SingleProcessCommunicator(), exchange: GradientExchange = .fused) throws {
         try configuration.validate()
         self.network = network
         self.configuration = configuration
         self.pool = pool
+        self.communicator = communicator
+        self.exchange = exchange
         optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay,
                               parameterCount: network.arena.count)
         loss = configuration.loss.loss
-        workspace = Workspace(layerSizes: network.configuration.layerSizes, capacity: configuration.batchSize)
+        let largestShard = (configuration.batchSize + communicator.size - 1) / communicator.size
+        workspace = Workspace(layerSizes: network.configuration.layerSizes, capacity: max(largestShard, 1))
         assembler = BatchAssembler(for: network)
     }
 
@@ -30,58 +47,107 @@ public final class Trainer {
         return order
     }
 
+    /// Number of steps in an epoch of `count` examples (the last batch may be partial).
+    public func stepsPerEpoch(count: Int) -> Int { (count + configuration.batchSize - 1) / configuration.batchSize }
+
     public func learningRate(epoch: Int) -> Double {
         configuration.schedule.learningRate(initial: configuration.learningRate, epoch: epoch, totalEpochs: configuration.epochs)
     }
 
-    /// One step on the examples `indices`: returns (Σ loss, number classified right).
+    /// One step on the global batch `indices`; returns this rank's (Σ loss, number right) over its shard.
     @discardableResult
-    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float) -> (loss: Double, correct: Int) {
-        let b = indices.count
-        let (total, correct) = forwardAndLoss(data, indices: indices, workspace: workspace, globalBatch: b)
-        network.backward(workspace, batch: b, pool: pool)
+    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float) throws -> (loss: Double, correct: Int) {
+        let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
+        let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
+        var result = (loss: 0.0, correct: 0)
+        if local.isEmpty {
+            // More ranks than examples in this batch: contribute zero gradients.
+            network.arena.gradients.fill(0)
+            if communicator.size > 1 && exchange == .perLayer {
+                for l in stride(from: network.layers.count - 1, through: 0, by: -1) { try startExchange(layer: l) }
+            }
+        } else {
+            result = forwardAndLoss(data, indices: local, workspace: workspace, globalBatch: indices.count)
+            var failure: Error?
+            network.backward(workspace, batch: local.count, pool: pool) { l in
+                guard self.communicator.size > 1, self.exchange == .perLayer, failure == nil else { return }
+                do { try self.startExchange(layer: l) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+        try finishExchange()
         optimizer.step(arena: network.arena, learningRate: learningRate, pool: pool)
-        return (total, correct)
+        return result
     }
 
-    /// Trains one epoch; `progress(done, total)` after each step.
-    public func trainEpoch(_ epoch: Int, data: Dataset, progress: ((Int, Int) -> Void)? = nil) -> (loss: Double, accuracy: Double, seconds: Double) {
+    private func startExchange(layer l: Int) throws {
+        let range = network.parameterRange(ofLayer: l)
+        let clock = Stopwatch()
+        pending.append(try communicator.startAllreduceSum(
+            UnsafeMutableBufferPointer(start: network.arena.gradients.pointer + range.lowerBound, count: range.count)))
+        communicationSeconds += clock.seconds
+    }
+
+    /// Completes the per-layer allreduces, or runs the fused one.
+    private func finishExchange() throws {
+        guard communicator.size > 1 else { return }
+        let clock = Stopwatch()
+        defer { communicationSeconds += clock.seconds }
+        switch exchange {
+        case .fused:
+            try communicator.allreduceSum(network.arena.gradients.buffer)
+        case .perLayer:
+            for request in pending { try communicator.wait(request) }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
+    /// each (progress, checkpoints). Returns the mean loss and accuracy over all ranks' examples
+    /// and the slowest rank's seconds.
+    public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil,
+                           afterStep: ((Int) throws -> Void)? = nil) throws -> (loss: Double, accuracy: Double, seconds: Double) {
         let clock = Stopwatch()
         let order = order(epoch: epoch, count: data.count)
         let eta = Float(learningRate(epoch: epoch))
-        var total = 0.0, correct = 0
-        var start = 0
-        while start < order.count {
-            let end = min(start + configuration.batchSize, order.count)
-            let result = step(data, indices: order[start..<end], learningRate: eta)
-            total += result.loss
-            correct += result.correct
-            start = end
-            progress?(end, order.count)
+        var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
+        for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
+            let start = s * configuration.batchSize, end = min(start + configuration.batchSize, order.count)
+            let result = try step(data, indices: order[start..<end], learningRate: eta)
+            totals[0] += result.loss
+            totals[1] += Double(result.correct)
+            totals[2] += Double(Shard.range(of: end - start, rank: communicator.rank, ranks: communicator.size).count)
+            try afterStep?(s)
         }
-        let n = Double(max(order.count, 1))
-        return (total / n, Double(correct) / n, clock.seconds)
+        var seconds = [clock.seconds]
+        try totals.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
+        try seconds.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
+        let n = max(totals[2], 1)
+        return (totals[0] / n, totals[1] / n, seconds[0])
     }
 
-    /// Mean loss and accuracy over `data` (forward only, in batches of up to 1000).
-    public func evaluate(_ data: Dataset) -> (loss: Double, accuracy: Double) {
+    /// Mean loss and accuracy over `data` (forward only, in batches of up to 1000; each rank
+    /// evaluates a contiguous share and the sums are allreduced).
+    public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
         guard data.count > 0 else { return (0, 0) }
-        let capacity = min(1000, data.count)
+        let share = Shard.range(of: data.count, rank: communicator.rank, ranks: communicator.size)
+        let capacity = max(1, min(1000, share.count))
         if evaluationWorkspace?.capacity != capacity {
             evaluationWorkspace = Workspace(layerSizes: network.configuration.layerSizes, capacity: capacity)
         }
         let ws = evaluationWorkspace!
-        var total = 0.0, correct = 0
+        var totals = [0.0, 0.0]
+        let all = Array(share)
         var start = 0
-        let all = Array(0..<data.count)
-        while start < data.count {
-            let end = min(start + capacity, data.count)
+        while start < all.count {
+            let end = min(start + capacity, all.count)
             let r = forwardAndLoss(data, indices: all[start..<end], workspace: ws, globalBatch: end - start)
-            total += r.loss
-            correct += r.correct
+            totals[0] += r.loss
+            totals[1] += Double(r.correct)
             start = end
         }
-        return (total / Double(data.count), Double(correct) / Double(data.count))
+        try totals.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
+        return (totals[0] / Double(data.count), totals[1] / Double(data.count))
     }
 
     /// Gathers the batch, runs forward, writes DY_L; returns (Σ loss, number right).

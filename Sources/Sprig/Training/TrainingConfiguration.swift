@@ -1,5 +1,5 @@
 /// How a network is trained: the optimisation settings of one run.
-public struct TrainingConfiguration: Equatable, Sendable {
+public struct TrainingConfiguration: Equatable, Sendable, Codable {
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Double

@@ -1,0 +1,119 @@
+import CMPI
+import Foundation
+import MPIShim
+
+/// The MPI communicator over MPI_COMM_WORLD. MPI is initialised once per process
+/// (`MPI_THREAD_FUNNELED`: only the main thread calls MPI; kernel threads never do), errors are
+/// returned rather than fatal (`MPI_ERRORS_RETURN`) and become thrown `DistributedError`s, and
+/// `finalize()` ends MPI; the command-line tool calls it (or `abort`) on every exit path.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    private let world: MPI_Comm
+
+    /// At most this many elements per MPI call (MPI counts are 32-bit).
+    private let chunk = 1 << 28
+
+    nonisolated(unsafe) private static var initialized = false
+
+    /// True when this process was started by an MPI launcher (mpirun, srun).
+    public static var launchedByMPI: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
+    }
+
+    /// Initialises MPI (once) and returns the world communicator.
+    public init() throws {
+        precondition(!MPICommunicator.initialized, "MPI is initialised once per process")
+        var provided: Int32 = 0
+        var code = MPI_Init_thread(nil, nil, sprig_mpi_thread_funneled(), &provided)
+        guard code == sprig_mpi_success() else { throw DistributedError.mpi(call: "MPI_Init_thread", message: "error \(code)") }
+        MPICommunicator.initialized = true
+        world = sprig_mpi_comm_world()
+        _ = MPI_Comm_set_errhandler(world, sprig_mpi_errors_return())
+        var value: Int32 = 0
+        code = MPI_Comm_rank(world, &value)
+        rank = Int(value)
+        code = MPI_Comm_size(world, &value)
+        size = Int(value)
+    }
+
+    /// Ends MPI; call once, after the last collective.
+    public func finalize() { _ = MPI_Finalize() }
+
+    private func check(_ code: Int32, _ call: String) throws {
+        guard code != sprig_mpi_success() else { return }
+        var text = [CChar](repeating: 0, count: Int(sprig_mpi_max_error_string()) + 1)
+        var length: Int32 = 0
+        _ = MPI_Error_string(code, &text, &length)
+        throw DistributedError.mpi(call: call, message: String(cString: text))
+    }
+
+    /// Runs `body(offset, count)` over the chunks of a buffer of `total` elements.
+    private func chunked(_ total: Int, _ body: (Int, Int32) throws -> Void) throws {
+        var offset = 0
+        repeat {
+            let count = min(chunk, total - offset)
+            try body(offset, Int32(count))
+            offset += count
+        } while offset < total
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        try chunked(buffer.count) { offset, count in
+            try check(MPI_Allreduce(sprig_mpi_in_place(), base + offset, count, sprig_mpi_float(), sprig_mpi_op_sum(), world),
+                      "MPI_Allreduce")
+        }
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        try check(MPI_Allreduce(sprig_mpi_in_place(), base, Int32(buffer.count), sprig_mpi_double(), sprig_mpi_op_sum(), world),
+                  "MPI_Allreduce")
+    }
+
+    public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        try check(MPI_Allreduce(sprig_mpi_in_place(), base, Int32(buffer.count), sprig_mpi_double(), sprig_mpi_op_max(), world),
+                  "MPI_Allreduce")
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> PendingCollective {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return PendingCollective(request: nil) }
+        guard buffer.count <= chunk else {   // too large for one request: do it now
+            try allreduceSum(buffer)
+            return PendingCollective(request: nil)
+        }
+        var request: MPI_Request? = sprig_mpi_request_null()
+        try check(MPI_Iallreduce(sprig_mpi_in_place(), base, Int32(buffer.count), sprig_mpi_float(), sprig_mpi_op_sum(),
+                                 world, &request), "MPI_Iallreduce")
+        return PendingCollective(request: request)
+    }
+
+    public func wait(_ pending: PendingCollective) throws {
+        guard var request: MPI_Request? = pending.request else { return }
+        try check(MPI_Wait(&request, sprig_mpi_status_ignore()), "MPI_Wait")
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        try chunked(buffer.count) { offset, count in
+            try check(MPI_Bcast(base + offset, count, sprig_mpi_byte(), Int32(root), world), "MPI_Bcast")
+        }
+    }
+
+    public func allGather(_ value: UInt64) throws -> [UInt64] {
+        var send = value
+        var all = [UInt64](repeating: 0, count: size)
+        try check(MPI_Allgather(&send, 1, sprig_mpi_uint64(), &all, 1, sprig_mpi_uint64(), world), "MPI_Allgather")
+        return all
+    }
+
+    public func barrier() throws { try check(MPI_Barrier(world), "MPI_Barrier") }
+
+    public func abort(code: Int32) -> Never {
+        _ = MPI_Abort(world, code)
+        exit(code)
+    }
+}
