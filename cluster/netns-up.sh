@@ -5,8 +5,9 @@
 #
 # Host i is namespace sprig-h<i> with address 10.213.47.<10+i>/24 on its eth0; the bridge
 # sprig-br0 in the root namespace holds 10.213.47.1 (where mpirun listens). The /24 belongs
-# to this script alone. --rate (e.g. 10gbit, 1gbit) and --delay (e.g. 50us) shape every
-# host's outgoing link with tc netem to imitate an interconnect. Writes the hostfile
+# to this script alone. --rate (e.g. 10gbit, 1gbit) limits every host's outgoing link with
+# tc's token bucket (tbf); --delay (e.g. 50us) adds latency with tc netem, where the kernel
+# has it (some VM kernels do not: then the run stops with a message saying so). Writes the hostfile
 # /run/sprig-netns/hostfile (S slots per host, default 2) and the address→namespace map the
 # launch agent (cluster/netns-rsh) reads. Needs root. cluster/netns-down.sh removes it all.
 set -euo pipefail
@@ -28,6 +29,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || fail "needs root (ip netns)"
+tc_rate_bits() {   # 10gbit → 10000000000
+    local v=${1%bit} m=1
+    case $v in *[gG]) m=1000000000; v=${v%?} ;; *[mM]) m=1000000; v=${v%?} ;; *[kK]) m=1000; v=${v%?} ;; esac
+    [[ "$v" =~ ^[0-9]+$ ]] && [[ "$1" == *bit ]] || return 1
+    echo $(( v * m ))
+}
 command -v ip >/dev/null || fail "ip (iproute2) is not installed"
 
 "$(dirname "$0")/netns-down.sh" >/dev/null 2>&1 || true
@@ -45,11 +52,17 @@ for i in $(seq 1 "$hosts"); do
     ip -n "$ns" addr add "$address/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$ns" link set lo up
-    if [ -n "$rate$delay" ]; then
-        shaping=(netem)
-        [ -n "$delay" ] && shaping+=(delay "$delay")
-        [ -n "$rate" ] && shaping+=(rate "$rate")
-        ip netns exec "$ns" tc qdisc add dev eth0 root "${shaping[@]}"
+    parent=(root)
+    if [ -n "$delay" ]; then
+        ip netns exec "$ns" tc qdisc add dev eth0 root handle 1: netem delay "$delay" 2>/dev/null \
+            || { "$(dirname "$0")/netns-down.sh"; fail "--delay needs the netem qdisc, which this kernel lacks (tc qdisc add … netem failed)"; }
+        parent=(parent 1:1)
+    fi
+    if [ -n "$rate" ]; then
+        # A bucket of 1 ms at the rate (at least 64 KiB), packets queued up to 20 ms.
+        bits=$(tc_rate_bits "$rate") || fail "--rate '$rate' is not a rate like 10gbit or 500mbit"
+        burst=$(( bits / 8 / 1000 )); [ $burst -ge 65536 ] || burst=65536
+        ip netns exec "$ns" tc qdisc add dev eth0 "${parent[@]}" handle 2: tbf rate "$rate" burst "$burst" latency 20ms
     fi
     echo "$address $ns" >> "$STATE/hosts"
     echo "$address slots=$slots" >> "$STATE/hostfile"

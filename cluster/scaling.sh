@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Strong and weak scaling sweeps of data-parallel Sprig training over rank counts and densities.
+#
+#   cluster/scaling.sh [--mode strong|weak|both] [--ranks "1 2 4"] [--densities "0.1 0.01 0.001"]
+#                      [--threads T] [--layer-sizes L] [--batch B] [--train-size N] [--epochs E]
+#                      [--csv FILE] [--plots DIR] [--no-plots]
+#
+# strong: the global batch B and the data set N stay fixed as ranks grow; weak: each rank keeps
+# B examples per step (global batch B·P) and N·P examples. Each point runs synthetic CIFAR-shaped
+# data and records, from the fastest epoch after the first: examples/s, compute and communication seconds (the
+# slowest rank's allreduce time), bytes allreduced per step, and efficiency against 1 rank.
+# Ranks start with `mpirun -np P` (root and oversubscription flags added as needed, extra
+# arguments from SPRIG_MPIRUN_ARGS, e.g. the namespace cluster's), or with SPRIG_LAUNCHER
+# (e.g. "srun --mpi=pmix -n 4"), which then sets the rank count itself. Plots (PNG: throughput,
+# efficiency, time breakdown) are drawn with matplotlib from bench/.venv (installed if missing).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+mode=both; ranks="1 2 4"; densities="0.1 0.01 0.001"; threads=1
+layers=3072,1024,512,10; batch=100; train=20000; epochs=2
+csv=$ROOT/cluster/results/scaling.csv; plots=$ROOT/cluster/results; draw=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mode) mode=$2; shift 2 ;;
+        --ranks) ranks=$2; shift 2 ;;
+        --densities) densities=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
+        --layer-sizes) layers=$2; shift 2 ;;
+        --batch) batch=$2; shift 2 ;;
+        --train-size) train=$2; shift 2 ;;
+        --epochs) epochs=$2; shift 2 ;;
+        --csv) csv=$2; shift 2 ;;
+        --plots) plots=$2; shift 2 ;;
+        --no-plots) draw=0; shift ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "error: scaling.sh: unknown option '$1'" >&2; exit 64 ;;
+    esac
+done
+case $mode in strong) modes=strong ;; weak) modes=weak ;; both) modes="strong weak" ;;
+    *) echo "error: scaling.sh: --mode must be strong, weak or both" >&2; exit 64 ;; esac
+
+SPRIG=${SPRIG:-$ROOT/.build/release/sprig}
+[ -x "$SPRIG" ] || (cd "$ROOT" && swift build -c release >/dev/null)
+mkdir -p "$(dirname "$csv")" "$plots"
+[ -s "$csv" ] || echo "mode,ranks,density,examples_per_second,compute_seconds,communication_seconds,bytes_per_step,efficiency" > "$csv"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+
+launcher() {   # launcher RANKS: the command that starts RANKS ranks
+    if [ -n "${SPRIG_LAUNCHER:-}" ]; then echo "$SPRIG_LAUNCHER"; return; fi
+    local cmd="mpirun -np $1 --bind-to none"
+    [ "$(id -u)" -eq 0 ] && cmd="$cmd --allow-run-as-root"
+    [ "$1" -gt "$(nproc)" ] && cmd="$cmd --oversubscribe"
+    echo "$cmd ${SPRIG_MPIRUN_ARGS:-}"
+}
+
+for m in $modes; do
+    for d in $densities; do
+        base=""
+        for p in $ranks; do
+            if [ "$m" = strong ]; then b=$batch; n=$train; else b=$((batch * p)); n=$((train * p)); fi
+            metrics=$work/m.jsonl; rm -f "$metrics"
+            # shellcheck disable=SC2046
+            $(launcher "$p") "$SPRIG" train --dataset synthetic --layer-sizes "$layers" --overall-density "$d" \
+                --batch-size "$b" --train-size "$n" --test-size 100 --epochs "$epochs" --threads "$threads" \
+                --metrics "$metrics" > "$work/out.txt"
+            parameters=$(grep -o '[0-9]* parameters' "$work/out.txt" | head -1 | cut -d' ' -f1)
+            row=$(python3 - "$metrics" "$m" "$p" "$d" "$((4 * parameters))" "${base:-}" <<'PY'
+import json, sys
+path, mode, ranks, density, nbytes, base = sys.argv[1:]
+epochs = [json.loads(l) for l in open(path) if l.strip()]
+last = min(epochs[1:] or epochs, key=lambda e: e["seconds"])   # fastest epoch after the first: noise only adds time
+eps = last["examples_per_second"]; comm = last.get("communication_seconds", 0.0)
+compute = last["seconds"] - comm
+ranks = int(ranks)
+if not base:
+    eff = 1.0
+elif mode == "strong":
+    eff = eps / (float(base) * ranks)
+else:
+    eff = eps / (float(base) * ranks)
+print(f"{mode},{ranks},{density},{eps:.1f},{compute:.4f},{comm:.4f},{nbytes},{eff:.3f}")
+PY
+)
+            echo "$row" | tee -a "$csv"
+            [ -n "$base" ] || base=$(echo "$row" | cut -d, -f4)
+        done
+    done
+done
+
+if [ $draw -eq 1 ]; then
+    PY=$ROOT/bench/.venv/bin/python
+    if ! "$PY" -c "import matplotlib" 2>/dev/null; then
+        [ -x "$PY" ] || python3 -m venv "$ROOT/bench/.venv"
+        "$ROOT/bench/.venv/bin/pip" install -q matplotlib
+    fi
+    "$PY" "$ROOT/cluster/plot_scaling.py" "$csv" "$plots"
+fi
