@@ -140,6 +140,22 @@ final class DistributedTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/m.npz"))
     }
 
+    /// An error on one rank only (its data directory is missing) ends the whole job at once,
+    /// non-zero, with a message naming that rank — while rank 0 already waits in a collective.
+    func testAnErrorOnOneRankEndsTheJobAndNamesIt() throws {
+        guard (try? TestFiles.run(["mpirun", "--version"]))?.status == 0 else { throw XCTSkip("mpirun is not installed") }
+        let dir = try TestFiles.makeDirectory(self)
+        let start = Date()
+        let result = try TestFiles.run(["timeout", "60", "mpirun", "--oversubscribe", "--allow-run-as-root",
+                                        "-np", "1", binary] + job(dir, "e")
+                                       + [":", "-np", "1", binary, "train", "--dataset", "fashion-mnist", "--data-dir", "/nonexistent-sprig",
+                                          "--layer-sizes", "784,10", "--threads", "1"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertNotEqual(result.status, 124, "the job hung until the timeout")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+        XCTAssertTrue(result.errors.contains("error: rank 1 of 2: /nonexistent-sprig"), result.errors)
+    }
+
     /// SIGKILL on one rank mid-epoch ends the job, non-zero, within 30 s.
     func testKillingARankEndsTheJob() throws {
         guard (try? TestFiles.run(["mpirun", "--version"]))?.status == 0 else { throw XCTSkip("mpirun is not installed") }
