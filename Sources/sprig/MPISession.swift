@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Sprig
 
@@ -14,6 +15,9 @@ func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
     do {
         try body(mpi)
         mpi.finalize()
+    } catch let code as ExitCode {   // a result (e.g. FAIL), already reported: not an error
+        mpi.finalize()
+        throw code
     } catch DistributedError.mismatch(let text) {
         if mpi.isRoot { printError(text) }
         mpi.finalize()

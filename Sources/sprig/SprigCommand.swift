@@ -10,7 +10,7 @@ struct SprigCommand: ParsableCommand {
         commandName: "sprig",
         abstract: "Truly sparse neural networks: CSR training on one process or many, and the Sparse DNN Graph Challenge.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self])
+        subcommands: [TrainCommand.self, ChallengeCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self])
 
     static func main() {
         BLASKernelCheck.reexecuteWithBetterKernelsIfNeeded()
@@ -19,6 +19,7 @@ struct SprigCommand: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }   // --help, --version
+            if let code = error as? ExitCode { Foundation.exit(code.rawValue) }   // a result already reported
             // Under mpirun every rank parses the same flags: only rank 0 prints the error.
             let rank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "0"
             if rank == "0" {

@@ -38,6 +38,7 @@ struct DenseReference {
         case .relu: return max(z, 0)
         case .leakyReLU(let alpha): return max(z, Double(alpha) * z)
         case .allReLU(let alpha): return z < 0 ? Double(alpha) * z : z
+        case .clippedReLU(let c): return min(Double(c), max(z, 0))
         case .tanh: return Foundation.tanh(z)
         case .sigmoid: return 1 / (1 + Foundation.exp(-z))
         }

@@ -68,7 +68,7 @@ final class GradientTests: XCTestCase {
     }
 
     func testSparseLayersEveryActivationCrossEntropy() throws {
-        for activation in [Activation.relu, .leakyReLU(0.1), .allReLU(-0.3), .tanh, .sigmoid, .identity] {
+        for activation in [Activation.relu, .leakyReLU(0.1), .allReLU(-0.3), .clippedReLU(0.4), .tanh, .sigmoid, .identity] {
             try check(sizes: [8, 7, 6, 4], densities: [0.5, 0.4, 0.6], hidden: activation, loss: .softmaxCrossEntropy)
         }
     }

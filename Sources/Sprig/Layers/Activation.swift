@@ -5,11 +5,13 @@ import Foundation
 /// - `leakyReLU(α)`: max(z, α·z) (Nerva's definition; for 0 < α < 1 the usual leaky ReLU).
 /// - `allReLU(α)`: z < 0 ? α·z : z for any α, also negative or above 1 (Nerva's AllReLU,
 ///   from "Truly Sparse Neural Networks at Scale").
+/// - `clippedReLU(c)`: min(c, max(0, z)) (the Graph Challenge's activation, with c = 32).
 public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
     case identity
     case relu
     case leakyReLU(Float)
     case allReLU(Float)
+    case clippedReLU(Float)
     case tanh
     case sigmoid
 
@@ -27,6 +29,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case "relu": self = .relu
         case "leaky_relu", "leakyrelu": self = .leakyReLU(try alpha())
         case "all_relu", "allrelu": self = .allReLU(try alpha())
+        case "clipped_relu", "clippedrelu", "relu_clip": self = .clippedReLU(try alpha())
         case "tanh": self = .tanh
         case "sigmoid", "logistic": self = .sigmoid
         default:
@@ -41,6 +44,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .relu: return "relu"
         case .leakyReLU(let a): return "leaky_relu:\(a)"
         case .allReLU(let a): return "all_relu:\(a)"
+        case .clippedReLU(let c): return "clipped_relu:\(c)"
         case .tanh: return "tanh"
         case .sigmoid: return "sigmoid"
         }
@@ -53,6 +57,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .relu: return z > 0 ? z : 0
         case .leakyReLU(let a): return max(z, a * z)
         case .allReLU(let a): return z < 0 ? a * z : z
+        case .clippedReLU(let c): return min(c, max(0, z))
         case .tanh: return Foundation.tanh(z)
         case .sigmoid: return 1 / (1 + exp(-z))
         }
@@ -65,6 +70,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .relu: return z > 0 ? 1 : 0
         case .leakyReLU(let a): return z < a * z ? a : 1
         case .allReLU(let a): return z < 0 ? a : 1
+        case .clippedReLU(let c): return z > 0 && z < c ? 1 : 0
         case .tanh: let t = Foundation.tanh(z); return 1 - t * t
         case .sigmoid: let s = 1 / (1 + exp(-z)); return s * (1 - s)
         }
@@ -76,6 +82,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         switch self {
         case .identity: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = v }
         case .relu: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = v > 0 ? v : 0 }
+        case .clippedReLU(let c): for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = min(c, max(0, v)) }
         default: for j in 0..<n { let v = z[j] + bias; z[j] = v; y[j] = apply(v) }
         }
     }

@@ -1,0 +1,117 @@
+/// Sparse DNN Graph Challenge inference: Y_{l+1} = min(32, ReLU(Y_l·W_l + b)) through all
+/// layers; the categories are the inputs whose final row has any nonzero.
+///
+/// Feature-major, as in training: a batch of B live inputs is the N×B matrix Yᵀ, and each layer
+/// is the forward kernel Yᵀ_{l+1}[j,:] = min(32, max(0, Σ_i W(i,j)·Yᵀ_l[i,:] + b)) over Wᵀ's
+/// rows j, with bias, ReLU and the clamp fused into the row's epilogue and rows split across
+/// threads by nonzeros. The bias is negative, so an input whose column is all zero stays zero:
+/// after each layer dead columns are dropped (the batch compacted), which is most of the speed.
+/// The weights' values and the bias are used as given (nothing assumes they are equal).
+public final class InferenceEngine {
+    public let layers: [ChallengeLayer]
+    public let neurons: Int
+    public let bias: Float
+    public let cap: Float
+    public let pool: ThreadPool
+    private let partitions: [RowPartition]
+    /// b as a vector, one value per neuron, as any layer's bias is used.
+    private let biases: FloatBuffer
+
+    public init(layers: [ChallengeLayer], neurons: Int, bias: Float, cap: Float = 32, pool: ThreadPool) {
+        self.layers = layers
+        self.neurons = neurons
+        self.bias = bias
+        self.cap = cap
+        self.pool = pool
+        partitions = layers.map { RowPartition($0.transposed, parts: pool.threads * 4) }
+        biases = FloatBuffer(count: neurons)
+        biases.fill(bias)
+    }
+
+    /// The edges one input passes through: Σ over layers of nonzeros.
+    public var edges: Int { layers.reduce(0) { $0 + $1.values.count } }
+
+    /// The default bias of the challenge for N neurons: −0.3, −0.35, −0.4, −0.45 for 1024 … 65536.
+    public static func challengeBias(neurons: Int) -> Float? {
+        [1024: -0.3, 4096: -0.35, 16384: -0.4, 65536: -0.45][neurons]
+    }
+
+    /// The largest batch whose two N×B float buffers fit in `memory` bytes.
+    public static func batchSize(neurons: Int, memory: Int) -> Int { max(1, memory / (2 * 4 * neurons)) }
+
+    /// The categories (0-based input indices, ascending) among inputs `images`, in batches of
+    /// at most `batchSize`.
+    public func categories(of inputs: ChallengeInputs, images: Range<Int>, batchSize: Int) -> [Int] {
+        var result: [Int] = []
+        var start = images.lowerBound
+        let capacity = max(1, min(batchSize, images.count))
+        let x = FloatBuffer(count: neurons * capacity), y = FloatBuffer(count: neurons * capacity)
+        while start < images.upperBound {
+            let end = min(start + capacity, images.upperBound)
+            result += run(inputs, images: start..<end, x: x, y: y)
+            start = end
+        }
+        return result
+    }
+
+    /// One batch: the live inputs' ids travel with their columns as the batch compacts.
+    private func run(_ inputs: ChallengeInputs, images: Range<Int>, x: FloatBuffer, y: FloatBuffer) -> [Int] {
+        var live = Array(images)
+        var b = live.count
+        var current = x, next = y
+        // Yᵀ₀: column j is image live[j].
+        current.pointer.update(repeating: 0, count: neurons * b)
+        for (j, m) in live.enumerated() {
+            for q in inputs.offsets[m]..<inputs.offsets[m + 1] { current[Int(inputs.pixels[q]) * b + j] = inputs.values[q] }
+        }
+        if compact(current, batch: &b, live: &live, into: next) { swap(&current, &next) }
+        for (l, layer) in layers.enumerated() where b > 0 {
+            let partition = partitions[l], input = UnsafePointer(current.pointer), output = next.pointer, width = b
+            let activation = Activation.clippedReLU(cap), bias = UnsafePointer(biases.pointer)
+            layer.values.withUnsafeBufferPointer { values in
+                pool.run(parts: partition.parts) { k in
+                    SparseKernels.forward(pattern: layer.transposed, values: values.baseAddress!, bias: bias, input: input,
+                                          preActivation: output, output: output, batch: width, activation: activation,
+                                          rows: partition.rows(ofPart: k))
+                }
+            }
+            swap(&current, &next)
+            if compact(current, batch: &b, live: &live, into: next) { swap(&current, &next) }
+        }
+        return live
+    }
+
+    /// Drops the all-zero columns of `matrix` (N×b), updating the width and the live ids.
+    /// Returns true when columns died: the compacted matrix is then in `spare`.
+    private func compact(_ matrix: FloatBuffer, batch b: inout Int, live: inout [Int], into spare: FloatBuffer) -> Bool {
+        guard b > 0 else { return false }
+        let m = matrix.pointer, n = neurons
+        // Which columns hold a nonzero: each thread scans a band of rows.
+        let parts = min(pool.threads, n)
+        var seen = [[Bool]](repeating: [Bool](repeating: false, count: b), count: parts)
+        seen.withUnsafeMutableBufferPointer { seen in
+            pool.run(parts: parts) { k in
+                seen[k].withUnsafeMutableBufferPointer { mine in
+                    for row in (n * k / parts)..<(n * (k + 1) / parts) {
+                        let r = m + row * b
+                        for j in 0..<b where r[j] != 0 { mine[j] = true }
+                    }
+                }
+            }
+        }
+        let keep = (0..<b).filter { j in seen.contains { $0[j] } }
+        guard keep.count < b else { return false }
+        let width = keep.count, s = spare.pointer
+        if width > 0 {
+            pool.forEachRange(n, minimumPerThread: 64) { rows in
+                for row in rows {
+                    let source = m + row * b, target = s + row * width
+                    for (c, j) in keep.enumerated() { target[c] = source[j] }
+                }
+            }
+        }
+        live = keep.map { live[$0] }
+        b = width
+        return true
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+@testable import Sprig
+
+/// The Graph Challenge engine: the challenge's own data and truth, an independent naive
+/// reference on generated networks, and every malformed input.
+final class ChallengeTests: XCTestCase {
+    static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/graph-challenge").path
+
+    func realData() throws -> String {
+        guard FileManager.default.fileExists(atPath: "\(Self.data)/neuron1024") else {
+            throw XCTSkip("the challenge data is not at \(Self.data)")
+        }
+        return Self.data
+    }
+
+    /// 120 layers, the first 1200 inputs: exactly the 19 categories of the truth file.
+    func testRealNetworkGivesTheTruthCategories() throws {
+        let data = try realData()
+        let pool = ThreadPool(threads: 2)
+        let layers = try ChallengeFiles.readNetwork(directory: "\(data)/neuron1024", neurons: 1024, layers: 120, pool: pool)
+        XCTAssertTrue(layers.allSatisfy { layer in (0..<1024).allSatisfy { layer.transposed.count(ofRow: $0) == 32 } })
+        let inputs = try ChallengeFiles.readInputs(path: "\(data)/sparse-images-1024-first1200.tsv.gz", neurons: 1024)
+        XCTAssertEqual(inputs.count, 1200)
+        let truth = try ChallengeFiles.readCategories(path: "\(data)/neuron1024-l120-categories-first1200.tsv")
+        XCTAssertEqual(truth.count, 19)
+        let engine = InferenceEngine(layers: layers, neurons: 1024, bias: -0.3, pool: pool)
+        XCTAssertEqual(engine.categories(of: inputs, images: 0..<1200, batchSize: 5000), truth)
+        // Small batches and a split of the inputs give the same answer.
+        XCTAssertEqual(engine.categories(of: inputs, images: 0..<600, batchSize: 77)
+                       + engine.categories(of: inputs, images: 600..<1200, batchSize: 1000), truth)
+        // Too few layers give other categories (the check can fail).
+        let short = InferenceEngine(layers: Array(layers.prefix(3)), neurons: 1024, bias: -0.3, pool: pool)
+        XCTAssertNotEqual(short.categories(of: inputs, images: 0..<1200, batchSize: 5000), truth)
+    }
+
+    func testRealNetworkWithTwoRanksUnderMPIRun() throws {
+        let data = try realData()
+        guard (try? TestFiles.run(["mpirun", "--version"]))?.status == 0 else { throw XCTSkip("mpirun is not installed") }
+        let dir = try TestFiles.makeDirectory(self)
+        let arguments = ["challenge", "run", "--network", "\(data)/neuron1024", "--neurons", "1024", "--layers", "120",
+                         "--inputs", "\(data)/sparse-images-1024-first1200.tsv.gz",
+                         "--truth", "\(data)/neuron1024-l120-categories-first1200.tsv", "--categories-out", "\(dir)/c.tsv"]
+        let result = try TestFiles.run(["timeout", "120", "mpirun", "-np", "2", "--oversubscribe", "--bind-to", "none",
+                                        "--allow-run-as-root", CommandLineTests.binary] + arguments)
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.contains("PASS: 19 categories"), result.output)
+        XCTAssertEqual(try String(contentsOfFile: "\(dir)/c.tsv", encoding: .utf8),
+                       try String(contentsOfFile: "\(data)/neuron1024-l120-categories-first1200.tsv", encoding: .utf8))
+        // A wrong run reports FAIL and exits 1.
+        let wrong = try TestFiles.run([CommandLineTests.binary] + arguments.map { $0 == "120" ? "4" : $0 })
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.output.contains("FAIL"), wrong.output)
+    }
+
+    /// Generated networks (random weights, multiples of 1/16 so float and double sums are exact)
+    /// written in the challenge's formats, read back and run, against naive dense loops.
+    func testGeneratedNetworksMatchANaiveReference() throws {
+        for (n, layerCount, images, seed) in [(32, 5, 40, UInt64(1)), (64, 8, 100, 2), (16, 3, 10, 3)] {
+            let dir = try TestFiles.makeDirectory(self)
+            var g = RandomGenerator(seed: seed)
+            var dense: [[Double]] = []   // W_l, n×n row-major: W(i, j)
+            for l in 1...layerCount {
+                var w = [Double](repeating: 0, count: n * n), lines: [String] = []
+                for i in 0..<n {
+                    for _ in 0..<6 {
+                        let j = g.below(n)
+                        guard w[i * n + j] == 0 else { continue }
+                        w[i * n + j] = Double(g.below(8) + 1) / 16   // 1/16 … 8/16, never 0
+                        lines.append("\(i + 1)\t\(j + 1)\t\(w[i * n + j])")
+                    }
+                }
+                dense.append(w)
+                let path = "\(dir)/n\(n)-l\(l).tsv"
+                try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                if l % 2 == 0 { _ = try TestFiles.gzip(path); try FileManager.default.removeItem(atPath: path) }
+            }
+            var inputs = [[Double]](repeating: [Double](repeating: 0, count: n), count: images), lines: [String] = []
+            for m in 0..<images where m % 7 != 3 {   // some images have no pixels at all
+                // Pixel densities from 1/12 to 5/6: dense images survive, sparse ones die.
+                for p in 0..<n where g.below(12) < 1 + 2 * (m % 5) { inputs[m][p] = 1; lines.append("\(m + 1)\t\(p + 1)\t1") }
+            }
+            try (lines.joined(separator: "\n")).write(toFile: "\(dir)/images.tsv", atomically: true, encoding: .utf8)
+
+            // Naive reference: dense vectors and matrices, input by input.
+            var expected: [Int] = []
+            for m in 0..<images {
+                var y = inputs[m]
+                for w in dense {
+                    var next = [Double](repeating: 0, count: n)
+                    for j in 0..<n {
+                        var s = -0.25
+                        for i in 0..<n { s += y[i] * w[i * n + j] }
+                        next[j] = min(32, max(0, s))
+                    }
+                    y = next
+                }
+                if y.contains(where: { $0 != 0 }) { expected.append(m) }
+            }
+            let pool = ThreadPool(threads: 2)
+            let network = try ChallengeFiles.readNetwork(directory: dir, neurons: n, layers: layerCount, pool: pool)
+            let read = try ChallengeFiles.readInputs(path: "\(dir)/images.tsv", neurons: n, count: images)
+            let engine = InferenceEngine(layers: network, neurons: n, bias: -0.25, pool: pool)
+            XCTAssertEqual(engine.categories(of: read, images: 0..<images, batchSize: 13), expected, "N=\(n)")
+            XCTAssertFalse(expected.isEmpty || expected.count == images,
+                           "a test where nothing or everything survives proves little: \(expected.count) of \(images)")
+        }
+    }
+
+    func testMalformedFilesNameTheFileAndLine() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        func layerError(_ text: String, neurons: Int = 4) -> String {
+            try? FileManager.default.removeItem(atPath: "\(dir)/n\(neurons)-l1.tsv")
+            try? text.write(toFile: "\(dir)/n\(neurons)-l1.tsv", atomically: true, encoding: .utf8)
+            do { _ = try ChallengeFiles.readLayer(directory: dir, neurons: neurons, layer: 1); return "accepted" }
+            catch { return "\(error)" }
+        }
+        XCTAssertEqual(layerError("1\t2\t0.5\n3\t4\t1\n"), "accepted")
+        XCTAssertTrue(layerError("1\t2\t0.5\n3\tx\t1\n").contains("line 2: expected an integer, found 'x'"))
+        XCTAssertTrue(layerError("1\t2\t0.5\n3 4\t1\n").contains("line 2: expected a tab"))
+        XCTAssertTrue(layerError("1\t2\t0.5\n3\t4\tabc\n").contains("line 2: expected a number"))
+        XCTAssertTrue(layerError("1\t2\t0.5\t9\n").contains("line 1: expected the end of the line"))
+        XCTAssertTrue(layerError("1\t2\t0.5\n5\t1\t1").contains("line 2: entry (5, 1) is outside a 4-neuron layer"))
+        XCTAssertTrue(layerError("1\t2\t0.5\n0\t1\t1\n").contains("line 2: entry (0, 1)"))
+        XCTAssertTrue(layerError("1\t2\t0.5\n1\t2\t0.25\n").contains("entry (1, 2) appears twice"))
+        XCTAssertTrue(layerError("1\t2\t0.5\nx").contains("n4-l1.tsv: line 2"))
+        do { _ = try ChallengeFiles.readLayer(directory: dir, neurons: 4, layer: 7); XCTFail("missing file accepted") }
+        catch { XCTAssertTrue("\(error)".contains("n4-l7.tsv") && "\(error)".contains("missing layer file"), "\(error)") }
+        // A layer of the wrong size: a 1024-neuron file read as 4 neurons.
+        if let data = try? realData() {
+            let other = try TestFiles.makeDirectory(self)
+            try FileManager.default.copyItem(atPath: "\(data)/neuron1024/n1024-l1.tsv.gz", toPath: "\(other)/n4-l1.tsv.gz")
+            do { _ = try ChallengeFiles.readLayer(directory: other, neurons: 4, layer: 1); XCTFail("wrong size accepted") }
+            catch { XCTAssertTrue("\(error)".contains("n4-l1.tsv.gz: line ") && "\(error)".contains("outside a 4-neuron layer"), "\(error)") }
+        }
+        try "1\t3\t1\n2\t9\t1\n".write(toFile: "\(dir)/images.tsv", atomically: true, encoding: .utf8)
+        do { _ = try ChallengeFiles.readInputs(path: "\(dir)/images.tsv", neurons: 4); XCTFail("pixel 9 accepted") }
+        catch { XCTAssertTrue("\(error)".contains("images.tsv: line 2: pixel 9 is outside 1...4"), "\(error)") }
+        try "3\n-1\n".write(toFile: "\(dir)/truth.tsv", atomically: true, encoding: .utf8)
+        do { _ = try ChallengeFiles.readCategories(path: "\(dir)/truth.tsv"); XCTFail("bad truth accepted") }
+        catch { XCTAssertTrue("\(error)".contains("truth.tsv: line 2"), "\(error)") }
+    }
+}
