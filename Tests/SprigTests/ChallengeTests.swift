@@ -142,3 +142,36 @@ final class ChallengeTests: XCTestCase {
         catch { XCTAssertTrue("\(error)".contains("truth.tsv: line 2"), "\(error)") }
     }
 }
+
+/// The RadiX-Net generator against the challenge's own 1024-neuron network.
+final class RadixNetTests: XCTestCase {
+    func testFirstSixLayersEqualTheChallengeNetwork() throws {
+        let data = ChallengeTests.data
+        guard FileManager.default.fileExists(atPath: "\(data)/neuron1024") else { throw XCTSkip("no challenge data") }
+        for k in 1...6 {
+            let real = try ChallengeFiles.readLayer(directory: "\(data)/neuron1024", neurons: 1024, layer: k)
+            let generated = RadixNet.layer(neurons: 1024, layer: k, seed: 1)
+            XCTAssertEqual(generated.transposed, real.transposed, "layer \(k) pattern")
+            XCTAssertEqual(generated.values, real.values, "layer \(k) values")
+        }
+        // Layer 7 on is permuted: another pattern, but the same row and column counts as the real one.
+        let real7 = try ChallengeFiles.readLayer(directory: "\(data)/neuron1024", neurons: 1024, layer: 7)
+        XCTAssertNotEqual(RadixNet.layer(neurons: 1024, layer: 7, seed: 1).transposed, real7.transposed)
+    }
+
+    /// 32 nonzeros in every row and column, weights 1/16, valid CSR, for several sizes and layers.
+    func testEveryLayerHas32PerRowAndColumn() {
+        for (n, ks) in [(1024, [1, 6, 7, 13, 120]), (4096, [1, 8, 9]), (64, [1, 2, 3])] {
+            for k in ks {
+                let layer = RadixNet.layer(neurons: n, layer: k, seed: 5)
+                let p = layer.transposed
+                XCTAssertNil(SparsityPattern.invariantViolation(rows: n, columns: n, rowOffsets: p.rowOffsets, columnIndices: p.columnIndices))
+                XCTAssertTrue((0..<n).allSatisfy { p.count(ofRow: $0) == 32 }, "N=\(n) layer \(k) rows")
+                var perColumn = [Int](repeating: 0, count: n)
+                for c in p.columnIndices { perColumn[Int(c)] += 1 }
+                XCTAssertEqual(Set(perColumn), [32], "N=\(n) layer \(k) columns")
+                XCTAssertTrue(layer.values.allSatisfy { $0 == 1.0 / 16 })
+            }
+        }
+    }
+}
