@@ -89,7 +89,7 @@ public enum ChallengeFiles {
     public static func readInputs(path: String, neurons: Int, count: Int? = nil) throws -> ChallengeInputs {
         var scanner = TSVScanner(bytes: try GzipFile.readAll(path: path), path: path)
         var entries: [(image: Int32, pixel: Int32, value: Float)] = []
-        var largest = 0
+        var largest = 0, ordered = true
         while !scanner.atEnd {
             let line = scanner.line
             let m = try scanner.integer(); try scanner.tab()
@@ -98,11 +98,12 @@ public enum ChallengeFiles {
             guard m >= 1 else { throw scanner.error("image index \(m) is not positive", line: line) }
             if let count, m > count { throw scanner.error("image index \(m) exceeds the \(count) inputs", line: line) }
             guard (1...neurons).contains(p) else { throw scanner.error("pixel \(p) is outside 1...\(neurons)", line: line) }
+            if let last = entries.last, (last.image, last.pixel) >= (Int32(m - 1), Int32(p - 1)) { ordered = false }
             entries.append((Int32(m - 1), Int32(p - 1), Float(v)))
             largest = max(largest, m)
         }
         let images = count ?? largest
-        entries.sort { ($0.image, $0.pixel) < ($1.image, $1.pixel) }
+        if !ordered { entries.sort { ($0.image, $0.pixel) < ($1.image, $1.pixel) } }
         var offsets = [Int](repeating: 0, count: images + 1)
         for (q, e) in entries.enumerated() {
             offsets[Int(e.image) + 1] += 1

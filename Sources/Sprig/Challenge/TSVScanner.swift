@@ -32,8 +32,12 @@ struct TSVScanner {
         return value
     }
 
-    /// A decimal floating-point number (e.g. `1`, `6.250000e-02`, `-0.3`).
+    /// A decimal floating-point number (e.g. `1`, `6.250000e-02`, `-0.3`). Plain decimals with
+    /// up to 15 significant digits and |exponent| ≤ 22 are read directly — one correctly
+    /// rounded operation on exact operands (Clinger's fast path), so the same double as
+    /// `strtod` — and anything else goes to `strtod`.
     mutating func number() throws -> Double {
+        if let value = fastDecimal() { return value }
         let start = position
         let value: Double = bytes.withUnsafeBufferPointer { buffer in
             var end: UnsafeMutablePointer<CChar>?
@@ -44,6 +48,37 @@ struct TSVScanner {
         }
         guard position > start, value.isFinite else { throw error("expected a number, found \(describe(start))") }
         return value
+    }
+
+    private static let powers: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// [-]digits[.digits][e[±]digits] with ≤ 15 significant digits and |exponent| ≤ 22, else nil
+    /// (position unchanged).
+    private mutating func fastDecimal() -> Double? {
+        var p = position
+        let negative = bytes[p] == 45
+        if negative || bytes[p] == 43 { p += 1 }
+        var mantissa: Int64 = 0, digits = 0, scale = 0
+        while bytes[p] >= 48 && bytes[p] <= 57 { mantissa = mantissa * 10 + Int64(bytes[p] - 48); digits += 1; p += 1; if digits > 15 { return nil } }
+        if bytes[p] == 46 {
+            p += 1
+            while bytes[p] >= 48 && bytes[p] <= 57 { mantissa = mantissa * 10 + Int64(bytes[p] - 48); digits += 1; scale -= 1; p += 1; if digits > 15 { return nil } }
+        }
+        guard digits > 0 else { return nil }
+        if bytes[p] == 101 || bytes[p] == 69 {
+            p += 1
+            let minus = bytes[p] == 45
+            if minus || bytes[p] == 43 { p += 1 }
+            var exponent = 0, expDigits = 0
+            while bytes[p] >= 48 && bytes[p] <= 57 { exponent = exponent * 10 + Int(bytes[p] - 48); expDigits += 1; p += 1; if expDigits > 3 { return nil } }
+            guard expDigits > 0 else { return nil }
+            scale += minus ? -exponent : exponent
+        }
+        guard abs(scale) <= 22 else { return nil }
+        // Both the mantissa (< 2^53) and 10^|scale| (≤ 10^22) are exact doubles: one rounding.
+        let magnitude = scale >= 0 ? Double(mantissa) * TSVScanner.powers[scale] : Double(mantissa) / TSVScanner.powers[-scale]
+        position = p
+        return negative ? -magnitude : magnitude
     }
 
     mutating func tab() throws {

@@ -1,0 +1,88 @@
+"""The Sparse DNN Graph Challenge recurrence with SciPy and SuiteSparse:GraphBLAS
+(python-graphblas), on the challenge's files, for bench/challenge.sh.
+
+  challenge_peers.py {scipy|graphblas} --network DIR --neurons N --layers L --inputs FILE
+                     [--threads T] [--bias B] [--categories-out FILE]
+
+Y ← min(32, ReLU(Y·W + b)) as the challenge's reference codes do it: the bias is added to the
+entries present in Y·W (the others would give b < 0 and be cut by the ReLU anyway), entries
+≤ 0 are dropped, the rest clamped at 32. Prints one JSON line: seconds (inference only),
+rate (inputs × edges / s), categories.
+"""
+import argparse
+import gzip
+import json
+import os
+import time
+
+import numpy as np
+
+
+def read_tsv(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        a = np.loadtxt(f, delimiter="\t", dtype=np.float64, ndmin=2)
+    return a[:, 0].astype(np.int64) - 1, a[:, 1].astype(np.int64) - 1, a[:, 2].astype(np.float32)
+
+
+def layer_path(directory, n, k):
+    base = os.path.join(directory, f"n{n}-l{k}.tsv")
+    return base if os.path.exists(base) else base + ".gz"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("engine", choices=["scipy", "graphblas"])
+    p.add_argument("--network", required=True)
+    p.add_argument("--neurons", type=int, required=True)
+    p.add_argument("--layers", type=int, required=True)
+    p.add_argument("--inputs", required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--bias", type=float)
+    p.add_argument("--categories-out")
+    a = p.parse_args()
+    n = a.neurons
+    bias = a.bias if a.bias is not None else {1024: -0.3, 4096: -0.35, 16384: -0.4, 65536: -0.45}[n]
+    layers = [read_tsv(layer_path(a.network, n, k)) for k in range(1, a.layers + 1)]
+    rows, cols, vals = read_tsv(a.inputs)
+    count = int(rows.max()) + 1
+    edges = sum(len(v) for _, _, v in layers)
+
+    if a.engine == "scipy":
+        import scipy.sparse as sp
+        W = [sp.csr_matrix((v, (r, c)), shape=(n, n), dtype=np.float32) for r, c, v in layers]
+        Y = sp.csr_matrix((vals, (rows, cols)), shape=(count, n), dtype=np.float32)
+        start = time.perf_counter()
+        for w in W:
+            Y = Y @ w
+            Y.data += np.float32(bias)
+            np.clip(Y.data, 0, 32, out=Y.data)
+            Y.eliminate_zeros()
+        seconds = time.perf_counter() - start
+        alive = np.flatnonzero(np.diff(Y.indptr) > 0)
+    else:
+        import graphblas as gb
+        gb.init("suitesparse", blocking=True)
+        gb.ss.config["nthreads"] = a.threads
+        from graphblas import binary, dtypes, monoid, semiring
+        W = [gb.Matrix.from_coo(r, c, v, nrows=n, ncols=n, dtype=dtypes.FP32) for r, c, v in layers]
+        Y = gb.Matrix.from_coo(rows, cols, vals, nrows=count, ncols=n, dtype=dtypes.FP32)
+        start = time.perf_counter()
+        # Everything in FP32, as Sprig and SciPy compute (a Python float would promote to FP64).
+        b32, cap = np.float32(bias), np.float32(32)
+        for w in W:
+            Z = Y.mxm(w, semiring.plus_times[dtypes.FP32]).new(dtype=dtypes.FP32)
+            Z = Z.apply(binary.plus[dtypes.FP32], right=b32).new(dtype=dtypes.FP32)
+            Z = Z.select(">", 0).new()
+            Y = Z.apply(binary.min[dtypes.FP32], right=cap).new(dtype=dtypes.FP32)
+        seconds = time.perf_counter() - start
+        alive = np.sort(Y.reduce_rowwise(monoid.any).new().to_coo()[0])
+    if a.categories_out:
+        with open(a.categories_out, "w") as f:
+            f.write("".join(f"{i + 1}\n" for i in alive))
+    print(json.dumps({"engine": a.engine, "seconds": seconds, "rate": count * edges / seconds,
+                      "inputs": count, "edges": edges, "categories": int(len(alive)), "threads": a.threads}))
+
+
+if __name__ == "__main__":
+    main()
