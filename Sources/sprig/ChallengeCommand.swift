@@ -38,6 +38,8 @@ struct ChallengeRunCommand: ParsableCommand {
     var threads: Int?
     @Option(help: "Memory for activations per rank, in MiB (sets the batch of inputs processed at once).")
     var memory = 2048
+    @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
+    var noCache = false
 
     func validate() throws {
         guard neurons >= 1 else { throw ValidationError("--neurons \(neurons) is not positive") }
@@ -53,7 +55,9 @@ struct ChallengeRunCommand: ParsableCommand {
         try withCommunicator { c in
             let pool = ThreadPool(threads: threads ?? defaultThreads())
             let clockRead = Stopwatch()
-            let weights = try ChallengeFiles.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool)
+            var notes: [String] = []
+            let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
+                                                       useCache: !noCache) { notes.append($0) }
             let images = try ChallengeFiles.readInputs(path: inputs, neurons: neurons)
             let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
             let readSeconds = clockRead.seconds
@@ -77,6 +81,7 @@ struct ChallengeRunCommand: ParsableCommand {
             guard c.isRoot else { return }
             let edges = engine.edges
             let rate = Double(images.count) * Double(edges) / seconds[0]
+            for text in notes { print("  " + text) }
             print("sprig challenge: \(neurons) neurons, \(layers) layers, \(images.count) inputs, \(edges) edges, "
                   + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(pool.threads) threads")
             print(String(format: "  read %.2f s (not timed)  inference %.4f s  rate %.4g edges/s  categories %d",

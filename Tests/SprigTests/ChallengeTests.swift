@@ -175,3 +175,38 @@ final class RadixNetTests: XCTestCase {
         }
     }
 }
+
+final class NetworkCacheTests: XCTestCase {
+    /// Written on the first read, used on the second (same layers), ignored with its reason when
+    /// corrupted or when a layer file changes.
+    func testCacheIsUsedCheckedAndInvalidated() throws {
+        let dir = try TestFiles.makeDirectory(self), cache = try TestFiles.makeDirectory(self)
+        setenv("XDG_CACHE_HOME", cache, 1)
+        defer { unsetenv("XDG_CACHE_HOME") }
+        for k in 1...3 { try RadixNet.tsv(RadixNet.layer(neurons: 64, layer: k, seed: 2)).write(toFile: "\(dir)/n64-l\(k).tsv", atomically: true, encoding: .utf8) }
+        let pool = ThreadPool(threads: 2)
+        var notes: [String] = []
+        let first = try NetworkCache.readNetwork(directory: dir, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
+        XCTAssertTrue(notes.last?.hasPrefix("network cached in \(cache)/sprig/") == true, "\(notes)")
+        let second = try NetworkCache.readNetwork(directory: dir, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
+        XCTAssertTrue(notes.last?.hasPrefix("network read from cache") == true, "\(notes)")
+        XCTAssertEqual(second.map(\.transposed), first.map(\.transposed))
+        XCTAssertEqual(second.map(\.values), first.map(\.values))
+        XCTAssertEqual(first.map(\.transposed), (1...3).map { RadixNet.layer(neurons: 64, layer: $0, seed: 2).transposed })
+
+        // A flipped byte: refused by the checksum, rebuilt from the text.
+        let path = NetworkCache.path(network: dir, neurons: 64, layers: 3)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 4
+        try TestFiles.write(bytes, to: path)
+        let third = try NetworkCache.readNetwork(directory: dir, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
+        XCTAssertTrue(notes.contains { $0.contains("checksum mismatch") }, "\(notes)")
+        XCTAssertEqual(third.map(\.values), first.map(\.values))
+
+        // A layer file edited after caching: the fingerprint no longer matches.
+        try RadixNet.tsv(RadixNet.layer(neurons: 64, layer: 9, seed: 2)).write(toFile: "\(dir)/n64-l2.tsv", atomically: true, encoding: .utf8)
+        let edited = try NetworkCache.readNetwork(directory: dir, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
+        XCTAssertTrue(notes.contains { $0.contains("the layer files changed") }, "\(notes)")
+        XCTAssertEqual(edited[1].transposed, RadixNet.layer(neurons: 64, layer: 9, seed: 2).transposed)
+    }
+}
