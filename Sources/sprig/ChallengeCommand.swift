@@ -134,7 +134,7 @@ struct ChallengeGenerateCommand: ParsableCommand {
         let lock = NSLock()
         pool.run(parts: layers) { l in
             let text = RadixNet.tsv(RadixNet.layer(neurons: neurons, layer: l + 1, seed: seed))
-            do { try write(text, to: "\(output)/n\(neurons)-l\(l + 1).tsv") }
+            do { try AtomicFile.write(text, to: "\(output)/n\(neurons)-l\(l + 1).tsv") }
             catch { lock.lock(); failure = failure ?? error; lock.unlock() }
         }
         if let failure { throw failure }
@@ -144,18 +144,7 @@ struct ChallengeGenerateCommand: ParsableCommand {
         guard side * side == neurons else { throw SprigError.invalidArgument("inputs need a square N; \(neurons) is not") }
         let (train, _) = try MNISTLoader.load(directory: dataDir, name: "fashion-mnist")
         let images = try ChallengeImages.inputs(from: train, side: side, count: inputs)
-        try write(ChallengeImages.tsv(images), to: "\(output)/sparse-images-\(neurons).tsv")
+        try AtomicFile.write(ChallengeImages.tsv(images), to: "\(output)/sparse-images-\(neurons).tsv")
         print("wrote \(images.count) inputs (\(images.pixels.count) pixels) to \(output)/sparse-images-\(neurons).tsv")
-    }
-
-    private func write(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw SprigError.io(path: path, reason: String(cString: strerror(errno))) }
-        } catch {
-            unlink(temporary)
-            throw SprigError.io(path: path, reason: "cannot write (\(error))")
-        }
     }
 }

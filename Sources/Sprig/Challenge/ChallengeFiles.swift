@@ -131,13 +131,6 @@ public enum ChallengeFiles {
     /// Writes categories (0-based) as the challenge's 1-based list (temporary file, then rename).
     public static func writeCategories(_ categories: [Int], path: String) throws {
         let text = categories.map { String($0 + 1) }.joined(separator: "\n") + (categories.isEmpty ? "" : "\n")
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw SprigError.io(path: path, reason: String(cString: strerror(errno))) }
-        } catch {
-            unlink(temporary)
-            throw SprigError.io(path: path, reason: "cannot write categories (\(error))")
-        }
+        try AtomicFile.write(text, to: path)
     }
 }

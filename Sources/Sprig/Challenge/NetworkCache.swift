@@ -99,9 +99,7 @@ public enum NetworkCache {
         let parsed = try ChallengeFiles.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool)
         do {
             try FileManager.default.createDirectory(atPath: directory(), withIntermediateDirectories: true)
-            let temporary = path + ".tmp-\(getpid())"
-            try Data(encode(parsed, neurons: neurons, fingerprint: fingerprint)).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { unlink(temporary); throw SprigError.io(path: path, reason: "rename failed") }
+            try AtomicFile.write(encode(parsed, neurons: neurons, fingerprint: fingerprint), to: path)
             note("network cached in \(path)")
         } catch {
             note("could not write the network cache \(path): \(error)")

@@ -126,18 +126,7 @@ public enum CheckpointFile {
         let bytes = try encode(checkpoint)
         let name = String(format: "checkpoint-e%06d-s%08d.sprig", checkpoint.epoch, checkpoint.step)
         let path = (directory as NSString).appendingPathComponent(name)
-        let temporary = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
-        guard let file = fopen(temporary, "wb") else {
-            throw SprigError.io(path: temporary, reason: "cannot create (\(String(cString: strerror(errno))))")
-        }
-        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, bytes.count, file) }
-        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
-        fclose(file)
-        guard written == bytes.count, flushed, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw SprigError.io(path: path, reason: "cannot write checkpoint (\(reason))")
-        }
+        try AtomicFile.write(bytes, to: path)
         for old in try list(directory: directory).dropLast(keep) { unlink(old) }
         return path
     }
