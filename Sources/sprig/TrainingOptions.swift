@@ -65,6 +65,8 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
 /// All cores, shared among the ranks mpirun started on this node.
 func defaultThreads() -> Int {
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+    let environment = ProcessInfo.processInfo.environment
+    let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy
+        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
     return max(1, cores / max(local, 1))
 }
