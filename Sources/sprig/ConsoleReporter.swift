@@ -10,7 +10,6 @@ final class ConsoleReporter: TrainingReporter {
     /// its own output goes to a file, so under MPI only plain lines are printed.
     private let isTerminal = isatty(STDOUT_FILENO) == 1 && !MPICommunicator.launchedByMPI
     private var lastDraw = Stopwatch()
-    private var epochClock = Stopwatch()
 
     init(epochs: Int, metricsPath: String?) throws {
         self.epochs = epochs
@@ -38,7 +37,6 @@ final class ConsoleReporter: TrainingReporter {
 
     func progress(epoch: Int, done: Int, total: Int) {
         guard isTerminal else { return }
-        if done == 0 || epochClock.seconds > 1e9 { epochClock = Stopwatch() }
         guard lastDraw.seconds > 0.1 || done == total else { return }
         lastDraw = Stopwatch()
         let width = 30

@@ -26,16 +26,19 @@ public final class MPICommunicator: Communicator {
     public init() throws {
         precondition(!MPICommunicator.initialized, "MPI is initialised once per process")
         var provided: Int32 = 0
-        var code = MPI_Init_thread(nil, nil, sprig_mpi_thread_funneled(), &provided)
+        let code = MPI_Init_thread(nil, nil, sprig_mpi_thread_funneled(), &provided)
         guard code == sprig_mpi_success() else { throw DistributedError.mpi(call: "MPI_Init_thread", message: "error \(code)") }
         MPICommunicator.initialized = true
-        world = sprig_mpi_comm_world()
-        _ = MPI_Comm_set_errhandler(world, sprig_mpi_errors_return())
-        var value: Int32 = 0
-        code = MPI_Comm_rank(world, &value)
-        rank = Int(value)
-        code = MPI_Comm_size(world, &value)
-        size = Int(value)
+        let world: MPI_Comm = sprig_mpi_comm_world()
+        var rank: Int32 = 0, size: Int32 = 0
+        for (call, result) in [("MPI_Comm_set_errhandler", MPI_Comm_set_errhandler(world, sprig_mpi_errors_return())),
+                               ("MPI_Comm_rank", MPI_Comm_rank(world, &rank)), ("MPI_Comm_size", MPI_Comm_size(world, &size))]
+            where result != sprig_mpi_success() {
+            throw DistributedError.mpi(call: call, message: "error \(result)")
+        }
+        self.world = world
+        self.rank = Int(rank)
+        self.size = Int(size)
     }
 
     /// Ends MPI; call once, after the last collective.

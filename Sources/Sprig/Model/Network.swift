@@ -11,14 +11,12 @@ public final class Network {
     /// and all values are initialised from stream 1000 + l.
     public convenience init(_ configuration: NetworkConfiguration) throws {
         try configuration.validate()
-        var patterns: [SparsityPattern?] = []
-        for l in 0..<configuration.layerCount where configuration.densities[l] < 1 {
+        let patterns: [SparsityPattern?] = (0..<configuration.layerCount).map { l in
+            guard configuration.densities[l] < 1 else { return nil }
             var g = RandomGenerator(seed: configuration.seed, stream: UInt64(l))
-            while patterns.count < l { patterns.append(nil) }
-            patterns.append(SparsityPattern.random(rows: configuration.layerSizes[l + 1], columns: configuration.layerSizes[l],
-                                                   density: configuration.densities[l], generator: &g))
+            return SparsityPattern.random(rows: configuration.layerSizes[l + 1], columns: configuration.layerSizes[l],
+                                          density: configuration.densities[l], generator: &g)
         }
-        while patterns.count < configuration.layerCount { patterns.append(nil) }
         self.init(configuration, patterns: patterns)
         initializeValues()
     }
