@@ -1,23 +1,5 @@
 import Foundation
 
-/// One layer of a Sparse DNN Graph Challenge network, stored as Wᵀ in CSR: row j (an output
-/// neuron) lists the inputs i with W(i, j) ≠ 0, so the feature-major product Yᵀ_{l+1} = Wᵀ·Yᵀ_l
-/// is the training forward kernel.
-public struct ChallengeLayer: Sendable {
-    public let transposed: SparsityPattern
-    public let values: [Float]
-}
-
-/// Input images as sparse rows: image m's nonzero pixels (0-based) are
-/// `pixels[offsets[m] ..< offsets[m+1]]` with `values` beside them.
-public struct ChallengeInputs: Sendable {
-    public let neurons: Int
-    public let offsets: [Int]
-    public let pixels: [Int32]
-    public let values: [Float]
-    public var count: Int { offsets.count - 1 }
-}
-
 /// The challenge's file formats (1-based, tab-separated, plain or `.gz`):
 /// layer `n{N}-l{k}.tsv` = `row col value` (W(row, col), Y·W maps row → col); inputs
 /// `sparse-images-{N}.tsv` = `image pixel value`; truth `neuron{N}-l{L}-categories.tsv` = one

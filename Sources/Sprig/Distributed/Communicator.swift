@@ -26,11 +26,6 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32) -> Never
 }
 
-/// A started non-blocking collective (an MPI request, or nothing for one rank).
-public struct PendingCollective: @unchecked Sendable {
-    let request: OpaquePointer?
-}
-
 extension Communicator {
     /// Broadcasts an array of trivially copyable values, whose count all ranks already agree on.
     public func broadcast<T: BitwiseCopyable>(_ values: inout [T], root: Int) throws {

@@ -1,22 +1,6 @@
 import Foundation
 import ZlibC
 
-/// Everything needed to continue a run exactly: configuration, position, patterns, values,
-/// optimizer state. Independent of the number of ranks.
-public struct Checkpoint: Equatable {
-    public var network: NetworkConfiguration
-    public var training: TrainingConfiguration
-    /// The next step to run: step `step` of epoch `epoch` (both 0-based).
-    public var epoch: Int
-    public var step: Int
-    /// One per layer: the pattern of a sparse layer, nil for a dense one.
-    public var patterns: [SparsityPattern?]
-    /// The whole parameter arena.
-    public var values: [Float]
-    /// The optimizer's velocity (empty for plain SGD).
-    public var velocity: [Float]
-}
-
 /// The checkpoint file format (little-endian):
 ///
 /// | offset | size | content |
@@ -166,32 +150,5 @@ public enum CheckpointFile {
 
     private static func appendArray<T: BitwiseCopyable>(_ bytes: inout [UInt8], _ values: [T]) {
         values.withUnsafeBytes { bytes += $0 }
-    }
-}
-
-/// Sequential little-endian reads from a byte array whose size was checked beforehand.
-struct ByteReader {
-    let bytes: [UInt8]
-    var position: Int
-
-    mutating func read<T: FixedWidthInteger>() -> T {
-        var value = T.zero
-        withUnsafeMutableBytes(of: &value) { target in
-            bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<(position + MemoryLayout<T>.size)])) }
-        }
-        position += MemoryLayout<T>.size
-        return T(littleEndian: value)
-    }
-
-    mutating func readArray<T: BitwiseCopyable>(count: Int) -> [T] {
-        let size = count * MemoryLayout<T>.stride
-        let result = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            bytes.withUnsafeBytes { source in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[position..<(position + size)]))
-            }
-            initialized = count
-        }
-        position += size
-        return result
     }
 }

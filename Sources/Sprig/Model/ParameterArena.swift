@@ -13,19 +13,3 @@ public final class ParameterArena {
         gradients = FloatBuffer(count: count)
     }
 }
-
-/// A slice `offset ..< offset + count` of the arena.
-public struct ParameterRange: Equatable, Sendable {
-    public let offset: Int
-    public let count: Int
-    public var range: Range<Int> { offset..<(offset + count) }
-}
-
-/// Hands out consecutive ranges while layers are being laid out.
-struct ArenaLayout {
-    private(set) var count = 0
-    mutating func reserve(_ n: Int) -> ParameterRange {
-        defer { count += n }
-        return ParameterRange(offset: count, count: n)
-    }
-}

@@ -1,0 +1,33 @@
+import CBLAS
+import CPUControl
+
+/// What the run prints before the first epoch.
+public struct RunSummary: Sendable {
+    public struct LayerLine: Sendable {
+        public var inputs: Int, outputs: Int, density: Double, weights: Int, kind: String, activation: String
+    }
+    public var layers: [LayerLine]
+    public var parameters: Int
+    public var trainCount: Int
+    public var testCount: Int
+    public var dataset: String
+    public var threads: Int
+    public var ranks: Int
+    public var bytesPerStep: Int
+
+    init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int) {
+        layers = network.layers.map { layer in
+            LayerLine(inputs: layer.inputSize, outputs: layer.outputSize,
+                      density: Double(layer.weightCount) / Double(layer.inputSize * layer.outputSize),
+                      weights: layer.weightCount, kind: layer is SparseLinear ? "sparse" : "dense",
+                      activation: layer.activation.description)
+        }
+        parameters = network.arena.count
+        trainCount = train.count
+        testCount = test.count
+        dataset = train.name
+        self.threads = threads
+        self.ranks = ranks
+        self.bytesPerStep = bytesPerStep
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Sprig
+
+/// `sprig challenge run`: Y ← min(32, ReLU(Y·W + b)) through L layers; categories, rate, PASS/FAIL.
+struct ChallengeRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the inference benchmark on a network and inputs in the challenge's formats.",
+        discussion: """
+        Rate = inputs × edges / seconds (edges: the nonzeros of all layers); file reading is not
+        timed. Under mpirun the inputs are split across ranks, rank 0 gathers the categories and
+        the rate uses the slowest rank's time. Exits 1 on FAIL.
+        """)
+
+    @Option(help: "Directory with the layer files n{N}-l{k}.tsv[.gz].")
+    var network: String
+    @Option(help: "Neurons per layer (N).")
+    var neurons: Int
+    @Option(help: "Number of layers to run (L).")
+    var layers: Int
+    @Option(help: "The inputs file sparse-images-{N}.tsv[.gz].")
+    var inputs: String
+    @Option(help: "Truth file (one 1-based input index per line): prints PASS or FAIL.")
+    var truth: String?
+    @Option(help: "Write the categories found to this file.")
+    var categoriesOut: String?
+    @Option(help: "Bias b (default: the challenge's for N: -0.3, -0.35, -0.4, -0.45).")
+    var bias: Float?
+    @Option(help: "Threads (default: all cores, shared among the ranks on a node).")
+    var threads: Int?
+    @Option(help: "Memory for activations per rank, in MiB (sets the batch of inputs processed at once).")
+    var memory = 2048
+    @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
+    var noCache = false
+
+    func validate() throws {
+        guard neurons >= 1 else { throw ValidationError("--neurons \(neurons) is not positive") }
+        guard layers >= 1 else { throw ValidationError("--layers \(layers) is not positive") }
+        if let t = threads, t < 1 { throw ValidationError("--threads \(t) is not positive") }
+        guard memory >= 1 else { throw ValidationError("--memory \(memory) is not positive") }
+        guard bias != nil || InferenceEngine.challengeBias(neurons: neurons) != nil else {
+            throw ValidationError("no challenge bias for \(neurons) neurons: give --bias")
+        }
+    }
+
+    func run() throws {
+        try withCommunicator { c in
+            let pool = ThreadPool(threads: threads ?? defaultThreads())
+            let clockRead = Stopwatch()
+            var notes: [String] = []
+            let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
+                                                       useCache: !noCache) { notes.append($0) }
+            let images = try ChallengeFiles.readInputs(path: inputs, neurons: neurons)
+            let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
+            let readSeconds = clockRead.seconds
+            let engine = InferenceEngine(layers: weights, neurons: neurons,
+                                         bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, pool: pool)
+            let share = Shard.range(of: images.count, rank: c.rank, ranks: c.size)
+            let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
+            try c.barrier()
+            let clock = Stopwatch()
+            let mine = engine.categories(of: images, images: share, batchSize: batch)
+            var seconds = [clock.seconds]
+            try seconds.withUnsafeMutableBufferPointer { try c.allreduceMax($0) }
+            // Gather every rank's categories (each rank's list, broadcast in turn).
+            var found: [Int] = []
+            for r in 0..<c.size {
+                let bytes = try c.broadcastBytes(r == c.rank ? mine.flatMap { withUnsafeBytes(of: Int64($0)) { Array($0) } } : [], root: r)
+                found += stride(from: 0, to: bytes.count, by: 8).map { i in
+                    bytes[i..<(i + 8)].withUnsafeBytes { Int($0.loadUnaligned(as: Int64.self)) }
+                }
+            }
+            guard c.isRoot else { return }
+            let edges = engine.edges
+            let rate = Double(images.count) * Double(edges) / seconds[0]
+            for text in notes { print("  " + text) }
+            print("sprig challenge: \(neurons) neurons, \(layers) layers, \(images.count) inputs, \(edges) edges, "
+                  + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(pool.threads) threads")
+            print(String(format: "  read %.2f s (not timed)  inference %.4f s  rate %.4g edges/s  categories %d",
+                         readSeconds, seconds[0], rate, found.count))
+            if let path = categoriesOut { try ChallengeFiles.writeCategories(found, path: path) }
+            if let expected {
+                if found == expected.sorted() {
+                    print("PASS: \(found.count) categories match \(truth!)")
+                } else {
+                    let missing = Set(expected).subtracting(found).sorted().prefix(5).map { String($0 + 1) }
+                    let extra = Set(found).subtracting(expected).sorted().prefix(5).map { String($0 + 1) }
+                    print("FAIL: \(found.count) categories, truth has \(expected.count); missing [\(missing.joined(separator: ", "))], "
+                          + "extra [\(extra.joined(separator: ", "))]")
+                    throw ExitCode(1)
+                }
+            }
+        }
+    }
+}
