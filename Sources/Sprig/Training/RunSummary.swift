@@ -1,6 +1,3 @@
-import CBLAS
-import CPUControl
-
 /// What the run prints before the first epoch.
 public struct RunSummary: Sendable {
     public struct LayerLine: Sendable {

@@ -1,6 +1,3 @@
-import CBLAS
-import CPUControl
-
 /// Receives a run's progress; the command-line tool prints it, tests may record it.
 public protocol TrainingReporter {
     func started(_ summary: RunSummary)
