@@ -2,12 +2,12 @@
 (python-graphblas), on the challenge's files, for bench/challenge.sh.
 
   challenge_peers.py {scipy|graphblas} --network DIR --neurons N --layers L --inputs FILE
-                     [--threads T] [--bias B] [--categories-out FILE]
+                     [--threads T] [--bias B] [--repeat R] [--categories-out FILE]
 
 Y ← min(32, ReLU(Y·W + b)) as the challenge's reference codes do it: the bias is added to the
 entries present in Y·W (the others would give b < 0 and be cut by the ReLU anyway), entries
-≤ 0 are dropped, the rest clamped at 32. Prints one JSON line: seconds (inference only),
-rate (inputs × edges / s), categories.
+≤ 0 are dropped, the rest clamped at 32. Prints one JSON line: seconds (inference only, the
+best of R runs), rate (inputs × edges / s), categories.
 """
 import argparse
 import gzip
@@ -39,6 +39,7 @@ def main():
     p.add_argument("--inputs", required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--bias", type=float)
+    p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--categories-out")
     a = p.parse_args()
     n = a.neurons
@@ -51,32 +52,39 @@ def main():
     if a.engine == "scipy":
         import scipy.sparse as sp
         W = [sp.csr_matrix((v, (r, c)), shape=(n, n), dtype=np.float32) for r, c, v in layers]
-        Y = sp.csr_matrix((vals, (rows, cols)), shape=(count, n), dtype=np.float32)
-        start = time.perf_counter()
-        for w in W:
-            Y = Y @ w
-            Y.data += np.float32(bias)
-            np.clip(Y.data, 0, 32, out=Y.data)
-            Y.eliminate_zeros()
-        seconds = time.perf_counter() - start
-        alive = np.flatnonzero(np.diff(Y.indptr) > 0)
+        Y0 = sp.csr_matrix((vals, (rows, cols)), shape=(count, n), dtype=np.float32)
+
+        def infer():
+            Y = Y0
+            for w in W:
+                Y = Y @ w
+                Y.data += np.float32(bias)
+                np.clip(Y.data, 0, 32, out=Y.data)
+                Y.eliminate_zeros()
+            return np.flatnonzero(np.diff(Y.indptr) > 0)
     else:
         import graphblas as gb
         gb.init("suitesparse", blocking=True)
         gb.ss.config["nthreads"] = a.threads
         from graphblas import binary, dtypes, monoid, semiring
         W = [gb.Matrix.from_coo(r, c, v, nrows=n, ncols=n, dtype=dtypes.FP32) for r, c, v in layers]
-        Y = gb.Matrix.from_coo(rows, cols, vals, nrows=count, ncols=n, dtype=dtypes.FP32)
-        start = time.perf_counter()
+        Y0 = gb.Matrix.from_coo(rows, cols, vals, nrows=count, ncols=n, dtype=dtypes.FP32)
         # Everything in FP32, as Sprig and SciPy compute (a Python float would promote to FP64).
         b32, cap = np.float32(bias), np.float32(32)
-        for w in W:
-            Z = Y.mxm(w, semiring.plus_times[dtypes.FP32]).new(dtype=dtypes.FP32)
-            Z = Z.apply(binary.plus[dtypes.FP32], right=b32).new(dtype=dtypes.FP32)
-            Z = Z.select(">", 0).new()
-            Y = Z.apply(binary.min[dtypes.FP32], right=cap).new(dtype=dtypes.FP32)
-        seconds = time.perf_counter() - start
-        alive = np.sort(Y.reduce_rowwise(monoid.any).new().to_coo()[0])
+
+        def infer():
+            Y = Y0
+            for w in W:
+                Z = Y.mxm(w, semiring.plus_times[dtypes.FP32]).new(dtype=dtypes.FP32)
+                Z = Z.apply(binary.plus[dtypes.FP32], right=b32).new(dtype=dtypes.FP32)
+                Z = Z.select(">", 0).new()
+                Y = Z.apply(binary.min[dtypes.FP32], right=cap).new(dtype=dtypes.FP32)
+            return np.sort(Y.reduce_rowwise(monoid.any).new().to_coo()[0])
+    seconds = float("inf")
+    for _ in range(a.repeat):
+        start = time.perf_counter()
+        alive = infer()
+        seconds = min(seconds, time.perf_counter() - start)
     if a.categories_out:
         with open(a.categories_out, "w") as f:
             f.write("".join(f"{i + 1}\n" for i in alive))

@@ -43,8 +43,8 @@ struct ChallengeGenerateCommand: ParsableCommand {
         let side = Int(Double(neurons).squareRoot())
         guard side * side == neurons else { throw SprigError.invalidArgument("inputs need a square N; \(neurons) is not") }
         let (train, _) = try MNISTLoader.load(directory: dataDir, name: "fashion-mnist")
-        let images = try ChallengeImages.inputs(from: train, side: side, count: inputs)
-        try AtomicFile.write(ChallengeImages.tsv(images), to: "\(output)/sparse-images-\(neurons).tsv")
-        print("wrote \(images.count) inputs (\(images.pixels.count) pixels) to \(output)/sparse-images-\(neurons).tsv")
+        let images = try ChallengeImages(from: train, side: side, count: inputs)
+        let pixels = try images.writeTSV(to: "\(output)/sparse-images-\(neurons).tsv", pool: pool)
+        print("wrote \(images.count) inputs (\(pixels) pixels) to \(output)/sparse-images-\(neurons).tsv")
     }
 }

@@ -8,8 +8,9 @@ struct ChallengeRunCommand: ParsableCommand {
         abstract: "Run the inference benchmark on a network and inputs in the challenge's formats.",
         discussion: """
         Rate = inputs × edges / seconds (edges: the nonzeros of all layers); file reading is not
-        timed. Under mpirun the inputs are split across ranks, rank 0 gathers the categories and
-        the rate uses the slowest rank's time. Exits 1 on FAIL.
+        timed. The inputs are read a batch at a time (--memory sizes the batch), so memory stays
+        bounded whatever the file's size. Under mpirun rank r takes images r, r + ranks, …; rank
+        0 gathers the categories and the rate uses the slowest rank's time. Exits 1 on FAIL.
         """)
 
     @Option(help: "Directory with the layer files n{N}-l{k}.tsv[.gz].")
@@ -46,22 +47,21 @@ struct ChallengeRunCommand: ParsableCommand {
     func run() throws {
         try withCommunicator { c in
             let pool = ThreadPool(threads: threads ?? defaultThreads())
-            let clockRead = Stopwatch()
+            let clockRead = Stopwatch()   // all but inference: reading the network, the inputs, the truth
             var notes: [String] = []
             let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
                                                        useCache: !noCache) { notes.append($0) }
-            let images = try ChallengeFiles.readInputs(path: inputs, neurons: neurons)
             let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
-            let readSeconds = clockRead.seconds
             let engine = InferenceEngine(layers: weights, neurons: neurons,
                                          bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, pool: pool)
-            let share = Shard.range(of: images.count, rank: c.rank, ranks: c.size)
+            // The inputs are read a batch at a time (memory stays bounded); rank r takes images r, r + size, ….
+            let images = try ChallengeInputStream(path: inputs, neurons: neurons, rank: c.rank, ranks: c.size)
             let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
             try c.barrier()
-            let clock = Stopwatch()
-            let mine = engine.categories(of: images, images: share, batchSize: batch)
-            var seconds = [clock.seconds]
+            let (mine, inference) = try engine.run(images, batchSize: batch)
+            var seconds = [inference]
             try seconds.withUnsafeMutableBufferPointer { try c.allreduceMax($0) }
+            let readSeconds = clockRead.seconds - inference
             // Gather every rank's categories (each rank's list, broadcast in turn).
             var found: [Int] = []
             for r in 0..<c.size {
@@ -70,11 +70,12 @@ struct ChallengeRunCommand: ParsableCommand {
                     bytes[i..<(i + 8)].withUnsafeBytes { Int($0.loadUnaligned(as: Int64.self)) }
                 }
             }
+            found.sort()
             guard c.isRoot else { return }
             let edges = engine.edges
-            let rate = Double(images.count) * Double(edges) / seconds[0]
+            let rate = Double(images.imageCount) * Double(edges) / seconds[0]
             for text in notes { print("  " + text) }
-            print("sprig challenge: \(neurons) neurons, \(layers) layers, \(images.count) inputs, \(edges) edges, "
+            print("sprig challenge: \(neurons) neurons, \(layers) layers, \(images.imageCount) inputs, \(edges) edges, "
                   + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(pool.threads) threads")
             print(String(format: "  read %.2f s (not timed)  inference %.4f s  rate %.4g edges/s  categories %d",
                          readSeconds, seconds[0], rate, found.count))

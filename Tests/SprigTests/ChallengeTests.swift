@@ -26,13 +26,17 @@ final class ChallengeTests: XCTestCase {
         let truth = try ChallengeFiles.readCategories(path: "\(data)/neuron1024-l120-categories-first1200.tsv")
         XCTAssertEqual(truth.count, 19)
         let engine = InferenceEngine(layers: layers, neurons: 1024, bias: -0.3, pool: pool)
-        XCTAssertEqual(engine.categories(of: inputs, images: 0..<1200, batchSize: 5000), truth)
-        // Small batches and a split of the inputs give the same answer.
-        XCTAssertEqual(engine.categories(of: inputs, images: 0..<600, batchSize: 77)
-                       + engine.categories(of: inputs, images: 600..<1200, batchSize: 1000), truth)
+        XCTAssertEqual(engine.categories(of: inputs), truth)
+        // Read and run in small batches, and split over three "ranks": the same answer.
+        let path = "\(data)/sparse-images-1024-first1200.tsv.gz"
+        XCTAssertEqual(try engine.run(ChallengeInputStream(path: path, neurons: 1024), batchSize: 77).categories, truth)
+        let split = try (0..<3).flatMap { r in
+            try engine.run(ChallengeInputStream(path: path, neurons: 1024, rank: r, ranks: 3, pieceSize: 100_000), batchSize: 150).categories
+        }
+        XCTAssertEqual(split.sorted(), truth)
         // Too few layers give other categories (the check can fail).
         let short = InferenceEngine(layers: Array(layers.prefix(3)), neurons: 1024, bias: -0.3, pool: pool)
-        XCTAssertNotEqual(short.categories(of: inputs, images: 0..<1200, batchSize: 5000), truth)
+        XCTAssertNotEqual(short.categories(of: inputs), truth)
     }
 
     func testRealNetworkWithTwoRanksUnderMPIRun() throws {
@@ -101,8 +105,14 @@ final class ChallengeTests: XCTestCase {
             let pool = ThreadPool(threads: 2)
             let network = try ChallengeFiles.readNetwork(directory: dir, neurons: n, layers: layerCount, pool: pool)
             let read = try ChallengeFiles.readInputs(path: "\(dir)/images.tsv", neurons: n, count: images)
+            XCTAssertEqual(read.ids, Array(0..<images))
             let engine = InferenceEngine(layers: network, neurons: n, bias: -0.25, pool: pool)
-            XCTAssertEqual(engine.categories(of: read, images: 0..<images, batchSize: 13), expected, "N=\(n)")
+            XCTAssertEqual(engine.categories(of: read), expected, "N=\(n)")
+            // Streamed in batches of 13 through two ranks, with pieces that cut lines anywhere.
+            let streamed = try (0..<2).flatMap { r in
+                try engine.run(ChallengeInputStream(path: "\(dir)/images.tsv", neurons: n, rank: r, ranks: 2, pieceSize: 37), batchSize: 13).categories
+            }
+            XCTAssertEqual(streamed.sorted(), expected, "N=\(n) streamed")
             XCTAssertFalse(expected.isEmpty || expected.count == images,
                            "a test where nothing or everything survives proves little: \(expected.count) of \(images)")
         }

@@ -55,12 +55,16 @@ final class SparseKernelTests: XCTestCase {
             let x = randomFloats(d * b, seed: 30 + UInt64(n))
             let w = dense(p, values)
             for activation in [Activation.identity, .relu, .tanh, .leakyReLU(0.2)] {
-                var z = [Float](repeating: .nan, count: k * b), y = [Float](repeating: .nan, count: k * b)
-                for parts in [1, 3] {
+                // Row parts, and tiles of 5 batch columns (every column must be written: NaN otherwise).
+                for (parts, tile) in [(1, b), (3, b), (2, 5)] {
+                    var z = [Float](repeating: .nan, count: k * b), y = [Float](repeating: .nan, count: k * b)
                     let partition = RowPartition(p, parts: parts)
                     for part in 0..<partition.parts {
-                        SparseKernels.forward(pattern: p, values: values, bias: bias, input: x, preActivation: &z, output: &y,
-                                              batch: b, activation: activation, rows: partition.rows(ofPart: part))
+                        for first in stride(from: 0, to: b, by: tile) {
+                            SparseKernels.forward(pattern: p, values: values, bias: bias, input: x, preActivation: &z, output: &y,
+                                                  batch: b, activation: activation, rows: partition.rows(ofPart: part),
+                                                  batchColumns: tile == b ? nil : first..<min(b, first + tile))
+                        }
                     }
                     for o in 0..<k { for j in 0..<b {
                         var s = Double(bias[o])

@@ -67,34 +67,11 @@ public enum ChallengeFiles {
         return result.map { $0! }
     }
 
-    /// Inputs: image indices from 1 to the largest in the file (or `count` when given).
+    /// All inputs of a file at once: images 1 to the largest in the file (or `count` when
+    /// given). Large files are better read a batch at a time with `ChallengeInputStream`.
     public static func readInputs(path: String, neurons: Int, count: Int? = nil) throws -> ChallengeInputs {
-        var scanner = TSVScanner(bytes: try GzipFile.readAll(path: path), path: path)
-        var entries: [(image: Int32, pixel: Int32, value: Float)] = []
-        var largest = 0, ordered = true
-        while !scanner.atEnd {
-            let line = scanner.line
-            let m = try scanner.integer(); try scanner.tab()
-            let p = try scanner.integer(); try scanner.tab()
-            let v = try scanner.number(); try scanner.endOfLine()
-            guard m >= 1 else { throw scanner.error("image index \(m) is not positive", line: line) }
-            if let count, m > count { throw scanner.error("image index \(m) exceeds the \(count) inputs", line: line) }
-            guard (1...neurons).contains(p) else { throw scanner.error("pixel \(p) is outside 1...\(neurons)", line: line) }
-            if let last = entries.last, (last.image, last.pixel) >= (Int32(m - 1), Int32(p - 1)) { ordered = false }
-            entries.append((Int32(m - 1), Int32(p - 1), Float(v)))
-            largest = max(largest, m)
-        }
-        let images = count ?? largest
-        if !ordered { entries.sort { ($0.image, $0.pixel) < ($1.image, $1.pixel) } }
-        var offsets = [Int](repeating: 0, count: images + 1)
-        for (q, e) in entries.enumerated() {
-            offsets[Int(e.image) + 1] += 1
-            if q > 0 && entries[q - 1].image == e.image && entries[q - 1].pixel == e.pixel {
-                throw SprigError.format(path: path, reason: "pixel \(e.pixel + 1) of image \(e.image + 1) appears twice")
-            }
-        }
-        for m in 0..<images { offsets[m + 1] += offsets[m] }
-        return ChallengeInputs(neurons: neurons, offsets: offsets, pixels: entries.map(\.pixel), values: entries.map(\.value))
+        let stream = try ChallengeInputStream(path: path, neurons: neurons, count: count)
+        return try stream.next(capacity: .max) ?? ChallengeInputs(neurons: neurons, ids: [], offsets: [0], pixels: [], values: [])
     }
 
     /// A truth (or categories) file: 1-based image indices, one per line, returned 0-based.

@@ -36,43 +36,57 @@ public final class InferenceEngine {
         [1024: -0.3, 4096: -0.35, 16384: -0.4, 65536: -0.45][neurons]
     }
 
+    /// Columns per tile of the batch: N×tile floats of input take 1 MiB (half of a core's L2).
+    /// Tiles narrower than 128 columns cost more in short inner loops than they save (measured
+    /// at N = 4096), so larger N run untiled.
+    static func tileWidth(neurons: Int) -> Int {
+        let tile = (1 << 18) / neurons
+        return tile >= 128 ? tile : .max
+    }
+
     /// The largest batch whose two N×B float buffers fit in `memory` bytes.
     public static func batchSize(neurons: Int, memory: Int) -> Int { max(1, memory / (2 * 4 * neurons)) }
 
-    /// The categories (0-based input indices, ascending) among inputs `images`, in batches of
-    /// at most `batchSize`.
-    public func categories(of inputs: ChallengeInputs, images: Range<Int>, batchSize: Int) -> [Int] {
-        var result: [Int] = []
-        var start = images.lowerBound
-        let capacity = max(1, min(batchSize, images.count))
-        let x = FloatBuffer(count: neurons * capacity), y = FloatBuffer(count: neurons * capacity)
-        while start < images.upperBound {
-            let end = min(start + capacity, images.upperBound)
-            result += run(inputs, images: start..<end, x: x, y: y)
-            start = end
+    /// The two N×B activation buffers, kept for the next batch.
+    private var buffers: (x: FloatBuffer, y: FloatBuffer)?
+
+    /// Every batch of `stream`, at most `batchSize` inputs at a time: the categories (ids,
+    /// ascending) and the seconds spent in inference (reading the file not included).
+    public func run(_ stream: ChallengeInputStream, batchSize: Int) throws -> (categories: [Int], seconds: Double) {
+        var found: [Int] = [], seconds = 0.0
+        while let batch = try stream.next(capacity: batchSize) {
+            let clock = Stopwatch()
+            found += categories(of: batch)
+            seconds += clock.seconds
         }
-        return result
+        return (found, seconds)
     }
 
-    /// One batch: the live inputs' ids travel with their columns as the batch compacts.
-    private func run(_ inputs: ChallengeInputs, images: Range<Int>, x: FloatBuffer, y: FloatBuffer) -> [Int] {
-        var live = Array(images)
-        var b = live.count
-        var current = x, next = y
-        // Yᵀ₀: column j is image live[j].
+    /// The categories among one batch of inputs: the ids of those alive after the last layer.
+    public func categories(of batch: ChallengeInputs) -> [Int] {
+        var b = batch.count
+        guard b > 0 else { return [] }
+        if (buffers?.x.count ?? 0) < neurons * b { buffers = (FloatBuffer(count: neurons * b), FloatBuffer(count: neurons * b)) }
+        var current = buffers!.x, next = buffers!.y
+        // Yᵀ₀: column j is input ids[j]; the ids travel with their columns as the batch compacts.
+        var live = batch.ids
         current.pointer.update(repeating: 0, count: neurons * b)
-        for (j, m) in live.enumerated() {
-            for q in inputs.offsets[m]..<inputs.offsets[m + 1] { current[Int(inputs.pixels[q]) * b + j] = inputs.values[q] }
+        for j in 0..<b {
+            for q in batch.offsets[j]..<batch.offsets[j + 1] { current[Int(batch.pixels[q]) * b + j] = batch.values[q] }
         }
         if compact(current, batch: &b, live: &live, into: next) { swap(&current, &next) }
         for (l, layer) in layers.enumerated() where b > 0 {
             let partition = partitions[l], input = UnsafePointer(current.pointer), output = next.pointer, width = b
             let activation = Activation.clippedReLU(cap), bias = UnsafePointer(biases.pointer)
+            // Work items: column tiles of the batch (each tile's slice of Yᵀ_l fits in L2) × row parts.
+            let tile = min(width, Self.tileWidth(neurons: neurons)), tiles = (width + tile - 1) / tile, parts = partition.parts
             layer.values.withUnsafeBufferPointer { values in
-                pool.run(parts: partition.parts) { k in
+                pool.run(parts: tiles * parts) { item in
+                    let t = item / parts
                     SparseKernels.forward(pattern: layer.transposed, values: values.baseAddress!, bias: bias, input: input,
                                           preActivation: output, output: output, batch: width, activation: activation,
-                                          rows: partition.rows(ofPart: k))
+                                          rows: partition.rows(ofPart: item % parts),
+                                          batchColumns: t * tile ..< min(width, (t + 1) * tile))
                 }
             }
             swap(&current, &next)

@@ -9,8 +9,10 @@ struct TSVScanner {
     private(set) var line = 1
     let path: String
 
-    init(bytes: [UInt8], path: String) {
+    /// `firstLine`: the file's line number of the first byte (when scanning a piece of a file).
+    init(bytes: [UInt8], path: String, firstLine: Int = 1) {
         self.bytes = bytes
+        self.line = firstLine
         self.bytes.append(0)   // a terminator, so number parsing never reads past the end
         self.path = path
     }

@@ -4,20 +4,22 @@
 public enum SparseKernels {
 
     /// Z[o,:] = Σ_{p ∈ row o} W[p]·X[c_p,:] + b[o],  Y[o,:] = f(Z[o,:])   for o in `rows`.
-    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B.
+    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B. With `batchColumns`, only those
+    /// columns of Z and Y (a tile of the batch, so its slice of X stays in cache).
     @inline(__always)
     public static func forward(pattern: SparsityPattern, values: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
                                output y: UnsafeMutablePointer<Float>, batch: Int, activation: Activation,
-                               rows: Range<Int>) {
+                               rows: Range<Int>, batchColumns: Range<Int>? = nil) {
+        let first = batchColumns?.lowerBound ?? 0, count = batchColumns?.count ?? batch
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
                 for o in rows {
-                    let zRow = z + o * batch
-                    zRow.update(repeating: 0, count: batch)
+                    let zRow = z + o * batch + first
+                    zRow.update(repeating: 0, count: count)
                     accumulateRow(start: offsets[o], end: offsets[o + 1], columns: columns.baseAddress!,
-                                  value: { values[$0] }, source: x, into: zRow, batch: batch)
-                    activation.applyRow(z: zRow, bias: bias[o], y: y + o * batch, count: batch)
+                                  value: { values[$0] }, source: x + first, stride: batch, into: zRow, count: count)
+                    activation.applyRow(z: zRow, bias: bias[o], y: y + o * batch + first, count: count)
                 }
             }
         }
@@ -36,7 +38,7 @@ public enum SparseKernels {
                         let row = dx + i * batch
                         row.update(repeating: 0, count: batch)
                         accumulateRow(start: offsets[i], end: offsets[i + 1], columns: columns.baseAddress!,
-                                      value: { values[Int(source[$0])] }, source: dz, into: row, batch: batch)
+                                      value: { values[Int(source[$0])] }, source: dz, stride: batch, into: row, count: batch)
                     }
                 }
             }
@@ -62,21 +64,23 @@ public enum SparseKernels {
         }
     }
 
-    /// out[:] += Σ_{p ∈ start..<end} value(p)·source[c_p,:], four nonzeros per pass over `out`.
+    /// out[0..<count] += Σ_{p ∈ start..<end} value(p)·source[c_p·stride ..< c_p·stride + count],
+    /// four nonzeros per pass over `out`.
     @inline(__always)
     static func accumulateRow(start: Int, end: Int, columns: UnsafePointer<Int32>, value: (Int) -> Float,
-                              source: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, batch: Int) {
+                              source: UnsafePointer<Float>, stride batch: Int, into out: UnsafeMutablePointer<Float>,
+                              count: Int) {
         var p = start
         while p + 4 <= end {
             VectorMath.axpy4(value(p), source + Int(columns[p]) * batch,
                              value(p + 1), source + Int(columns[p + 1]) * batch,
                              value(p + 2), source + Int(columns[p + 2]) * batch,
                              value(p + 3), source + Int(columns[p + 3]) * batch,
-                             out, count: batch)
+                             out, count: count)
             p += 4
         }
         while p < end {
-            VectorMath.axpy(value(p), source + Int(columns[p]) * batch, out, count: batch)
+            VectorMath.axpy(value(p), source + Int(columns[p]) * batch, out, count: count)
             p += 1
         }
     }
