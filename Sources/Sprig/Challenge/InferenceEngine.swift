@@ -7,7 +7,7 @@
 /// threads by nonzeros. The bias is negative, so an input whose column is all zero stays zero:
 /// after each layer dead columns are dropped (the batch compacted), which is most of the speed.
 /// The weights' values and the bias are used as given (nothing assumes they are equal).
-public final class InferenceEngine {
+public final class InferenceEngine: ChallengeEngine {
     public let layers: [ChallengeLayer]
     public let neurons: Int
     public let bias: Float
@@ -50,33 +50,28 @@ public final class InferenceEngine {
     /// The two N×B activation buffers, kept for the next batch.
     private var buffers: (x: FloatBuffer, y: FloatBuffer)?
 
-    /// Every batch of `stream`, at most `batchSize` inputs at a time: the categories (ids,
-    /// ascending) and the seconds spent in inference (reading the file not included).
-    public func run(_ stream: ChallengeInputStream, batchSize: Int) throws -> (categories: [Int], seconds: Double) {
-        var found: [Int] = [], seconds = 0.0
-        while let batch = try stream.next(capacity: batchSize) {
-            let clock = Stopwatch()
-            found += categories(of: batch)
-            seconds += clock.seconds
-        }
-        return (found, seconds)
-    }
+    /// The row length (stride) for b live inputs: rounded up to whole 16-float vectors, so the
+    /// inner loops have no scalar tail. The padding columns are computed like the others (a
+    /// column never mixes with another) and never read as inputs.
+    static func stride(forLive b: Int) -> Int { (b + 15) / 16 * 16 }
 
     /// The categories among one batch of inputs: the ids of those alive after the last layer.
     public func categories(of batch: ChallengeInputs) -> [Int] {
-        var b = batch.count
+        var b = batch.count, stride = Self.stride(forLive: b)
         guard b > 0 else { return [] }
-        if (buffers?.x.count ?? 0) < neurons * b { buffers = (FloatBuffer(count: neurons * b), FloatBuffer(count: neurons * b)) }
+        if (buffers?.x.count ?? 0) < neurons * stride {
+            buffers = (FloatBuffer(count: neurons * stride), FloatBuffer(count: neurons * stride))
+        }
         var current = buffers!.x, next = buffers!.y
         // Yᵀ₀: column j is input ids[j]; the ids travel with their columns as the batch compacts.
         var live = batch.ids
-        current.pointer.update(repeating: 0, count: neurons * b)
+        current.pointer.update(repeating: 0, count: neurons * stride)
         for j in 0..<b {
-            for q in batch.offsets[j]..<batch.offsets[j + 1] { current[Int(batch.pixels[q]) * b + j] = batch.values[q] }
+            for q in batch.offsets[j]..<batch.offsets[j + 1] { current[Int(batch.pixels[q]) * stride + j] = batch.values[q] }
         }
-        if compact(current, batch: &b, live: &live, into: next) { swap(&current, &next) }
+        if compact(current, live: &b, stride: &stride, ids: &live, into: next) { swap(&current, &next) }
         for (l, layer) in layers.enumerated() where b > 0 {
-            let partition = partitions[l], input = UnsafePointer(current.pointer), output = next.pointer, width = b
+            let partition = partitions[l], input = UnsafePointer(current.pointer), output = next.pointer, width = stride
             let activation = Activation.clippedReLU(cap), bias = UnsafePointer(biases.pointer)
             // Work items: column tiles of the batch (each tile's slice of Yᵀ_l fits in L2) × row parts.
             let tile = min(width, Self.tileWidth(neurons: neurons)), tiles = (width + tile - 1) / tile, parts = partition.parts
@@ -90,42 +85,46 @@ public final class InferenceEngine {
                 }
             }
             swap(&current, &next)
-            if compact(current, batch: &b, live: &live, into: next) { swap(&current, &next) }
+            if compact(current, live: &b, stride: &stride, ids: &live, into: next) { swap(&current, &next) }
         }
         return live
     }
 
-    /// Drops the all-zero columns of `matrix` (N×b), updating the width and the live ids.
-    /// Returns true when columns died: the compacted matrix is then in `spare`.
-    private func compact(_ matrix: FloatBuffer, batch b: inout Int, live: inout [Int], into spare: FloatBuffer) -> Bool {
+    /// Drops the all-zero columns among the first b of `matrix` (N×stride), updating b, the
+    /// stride and the live ids. Returns true when columns died: the compacted matrix is then in
+    /// `spare` (its padding columns zero).
+    private func compact(_ matrix: FloatBuffer, live b: inout Int, stride: inout Int, ids live: inout [Int],
+                         into spare: FloatBuffer) -> Bool {
         guard b > 0 else { return false }
-        let m = matrix.pointer, n = neurons
+        let m = matrix.pointer, n = neurons, width = b, rowLength = stride
         // Which columns hold a nonzero: each thread scans a band of rows.
         let parts = min(pool.threads, n)
-        var seen = [[Bool]](repeating: [Bool](repeating: false, count: b), count: parts)
+        var seen = [[Bool]](repeating: [Bool](repeating: false, count: width), count: parts)
         seen.withUnsafeMutableBufferPointer { seen in
             pool.run(parts: parts) { k in
                 seen[k].withUnsafeMutableBufferPointer { mine in
                     for row in (n * k / parts)..<(n * (k + 1) / parts) {
-                        let r = m + row * b
-                        for j in 0..<b where r[j] != 0 { mine[j] = true }
+                        let r = m + row * rowLength
+                        for j in 0..<width where r[j] != 0 { mine[j] = true }
                     }
                 }
             }
         }
-        let keep = (0..<b).filter { j in seen.contains { $0[j] } }
-        guard keep.count < b else { return false }
-        let width = keep.count, s = spare.pointer
-        if width > 0 {
+        let keep = (0..<width).filter { j in seen.contains { $0[j] } }
+        guard keep.count < width else { return false }
+        let kept = keep.count, newLength = Self.stride(forLive: kept), s = spare.pointer
+        if kept > 0 {
             pool.forEachRange(n, minimumPerThread: 64) { rows in
                 for row in rows {
-                    let source = m + row * b, target = s + row * width
+                    let source = m + row * rowLength, target = s + row * newLength
                     for (c, j) in keep.enumerated() { target[c] = source[j] }
+                    (target + kept).update(repeating: 0, count: newLength - kept)
                 }
             }
         }
         live = keep.map { live[$0] }
-        b = width
+        b = kept
+        stride = newLength
         return true
     }
 }
