@@ -31,6 +31,8 @@ struct ChallengeRunCommand: ParsableCommand {
     var threads: Int?
     @Option(help: "Memory for activations per rank, in MiB (sets the batch of inputs processed at once).")
     var memory = 2048
+    @Option(help: "cpu, gpu (cuSPARSE; an error where there is none) or auto (a GPU if one can be used); a rank uses GPU (local rank mod visible GPUs).")
+    var device: DeviceKind = .cpu
     @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
     var noCache = false
 
@@ -52,8 +54,8 @@ struct ChallengeRunCommand: ParsableCommand {
             let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
                                                        useCache: !noCache) { notes.append($0) }
             let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
-            let engine = InferenceEngine(layers: weights, neurons: neurons,
-                                         bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, pool: pool)
+            let (engine, hardware) = try makeEngine(weights, bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, pool: pool,
+                                                    notes: &notes)
             // The inputs are read a batch at a time (memory stays bounded); rank r takes images r, r + size, ….
             let images = try ChallengeInputStream(path: inputs, neurons: neurons, rank: c.rank, ranks: c.size)
             let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
@@ -76,7 +78,7 @@ struct ChallengeRunCommand: ParsableCommand {
             let rate = Double(images.imageCount) * Double(edges) / seconds[0]
             for text in notes { print("  " + text) }
             print("sprig challenge: \(neurons) neurons, \(layers) layers, \(images.imageCount) inputs, \(edges) edges, "
-                  + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(pool.threads) threads")
+                  + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(hardware)")
             print(String(format: "  read %.2f s (not timed)  inference %.4f s  rate %.4g edges/s  categories %d",
                          readSeconds, seconds[0], rate, found.count))
             if let path = categoriesOut { try ChallengeFiles.writeCategories(found, path: path) }
@@ -93,4 +95,22 @@ struct ChallengeRunCommand: ParsableCommand {
             }
         }
     }
+
+    /// The CPU engine, or the GPU one (`--device`), and words for where it runs.
+    private func makeEngine(_ layers: [ChallengeLayer], bias: Float, pool: ThreadPool,
+                            notes: inout [String]) throws -> (ChallengeEngine, String) {
+        let cpu = { (InferenceEngine(layers: layers, neurons: neurons, bias: bias, pool: pool), "\(pool.threads) threads") }
+        guard device != .cpu else { return cpu() }
+        do {
+            let context = try GPUContext(localRank: localRank())
+            return (try GPUInferenceEngine(layers: layers, neurons: neurons, bias: bias, context: context),
+                    "GPU \(context.ordinal) (\(context.name), sm_\(context.computeCapability), NVRTC \(context.compilerVersion))")
+        } catch let error as GPUError {
+            guard device == .auto else { throw SprigError.invalidArgument("--device gpu: \(error)") }
+            notes.append("--device auto: no GPU (\(error)); running on the CPU")
+            return cpu()
+        }
+    }
 }
+
+extension DeviceKind: ExpressibleByArgument {}

@@ -62,6 +62,13 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
     }
 }
 
+/// This rank's index among the ranks on its node (0 outside mpirun/srun).
+func localRank() -> Int {
+    let environment = ProcessInfo.processInfo.environment
+    return ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"].lazy
+        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 0
+}
+
 /// All cores, shared among the ranks mpirun started on this node.
 func defaultThreads() -> Int {
     let cores = ProcessInfo.processInfo.activeProcessorCount
