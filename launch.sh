@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 
-PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-mnist iproute2 procps)
+PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-mnist iproute2 procps python3-venv)
 mode=run
 ranks=2
 hostfile=""
@@ -61,6 +61,17 @@ command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a
 if [ "$mode" = test ]; then
     # Release build: the kernels are too slow unoptimised; -enable-testing for @testable.
     swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
+    # NVRTC (CUDA's run-time compiler, no GPU needed) from PyPI, so the device kernels' compile
+    # test runs; where pip cannot get it, that one test skips with the reason.
+    nvrtc=.build-test/nvrtc-venv
+    if [ -z "${SPRIG_CUDA_LIBRARY_PATH:-}" ]; then
+        if [ -d "$nvrtc" ] || { python3 -m venv "$nvrtc" && "$nvrtc/bin/pip" install -q nvidia-cuda-nvrtc; } >/dev/null 2>&1; then
+            SPRIG_CUDA_LIBRARY_PATH=$(dirname "$(find "$nvrtc" -name 'libnvrtc.so*' | head -1)" 2>/dev/null || true)
+            export SPRIG_CUDA_LIBRARY_PATH
+        else
+            echo "note: could not install nvidia-cuda-nvrtc with pip: the NVRTC compile test will skip" >&2
+        fi
+    fi
     exec swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing
 fi
 

@@ -3,20 +3,23 @@
 # (python-graphblas), same files, same thread count, in one invocation; checks that all three
 # give the same categories and prints the rates (inputs × edges / s, file reading excluded).
 #
-#   bench/challenge.sh [--threads T] [--repeat R] [--cases "real 1024:120:10000 4096:120:2000"]
+#   bench/challenge.sh [--threads T] [--repeat R] [--peer-batch M] [--cases "real 1024:120:10000 4096:120:2000"]
 #
 # A case N:L:M generates a RadiX-Net network of N neurons and L layers with the first M
 # Fashion-MNIST inputs (bench/results/challenge-nets/, reused); `real` is the challenge's own
 # 1024-neuron network with its first 1200 inputs (../shared/data/graph-challenge). Each engine
-# runs R times (default 3) and its best time counts (this machine is shared and noisy).
+# runs R times (default 3) and its best time counts (this machine is shared and noisy). With
+# --peer-batch M the peers take the inputs M at a time, as Sprig does (GraphBLAS needs it from
+# N = 16384 on: 2000 inputs at once exhaust 24 GiB).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-threads=$(nproc); repeat=3; cases="real 1024:120:10000 4096:120:2000"
+threads=$(nproc); repeat=3; peer_batch=0; cases="real 1024:120:10000 4096:120:2000"
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) threads=$2; shift 2 ;;
         --cases) cases=$2; shift 2 ;;
         --repeat) repeat=$2; shift 2 ;;
+        --peer-batch) peer_batch=$2; shift 2 ;;
         *) echo "error: challenge.sh: unknown option '$1'" >&2; exit 64 ;;
     esac
 done
@@ -48,7 +51,7 @@ for c in $cases; do
     sprig_rate=$(grep -o 'rate [0-9.e+]*' "$out/$c-sprig.txt" | cut -d' ' -f2 | sort -g | tail -1)
     for e in scipy graphblas; do
         "$PY" bench/challenge_peers.py $e --network "$dir" --neurons $n --layers $l --inputs "$images" --threads "$threads" \
-            --repeat "$repeat" --categories-out "$out/$c-$e.tsv" > "$out/$c-$e.json"
+            --repeat "$repeat" --batch "$peer_batch" --categories-out "$out/$c-$e.tsv" > "$out/$c-$e.json"
     done
     agree=yes
     for e in scipy graphblas; do cmp -s "$out/$c-sprig.tsv" "$out/$c-$e.tsv" || agree=NO; done

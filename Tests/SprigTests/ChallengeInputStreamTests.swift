@@ -50,8 +50,11 @@ final class ChallengeInputStreamTests: XCTestCase {
         XCTAssertTrue(error(good + "51\t5\t1\n").contains("in.tsv: line 51: pixel 5 is outside 1...4"), error(good + "51\t5\t1\n"))
         XCTAssertTrue(error(good + "51\t2\t1\n52\t2").contains("line 52: expected a tab"))
         XCTAssertTrue(error(good + "49\t1\t1\n").contains("line 51: image 49 after image 50"), error(good + "49\t1\t1\n"))
-        XCTAssertTrue(error("1\t2\t1\n1\t3\t1\n1\t2\t1\n").contains("line 3: pixel 2 of image 1 appears twice (also line 1)"),
-                      error("1\t2\t1\n1\t3\t1\n1\t2\t1\n"))
+        XCTAssertTrue(error("1\t2\t1\n1\t2\t1\n").contains("line 2: pixel 2 of image 1 appears twice (also line 1)"),
+                      error("1\t2\t1\n1\t2\t1\n"))
+        // Out of pixel order, the duplicate is found after sorting: the image's lines are named.
+        XCTAssertTrue(error("1\t1\t1\n2\t2\t1\n2\t3\t1\n2\t2\t1\n").contains("lines 2–4: pixel 2 of image 2 appears twice"),
+                      error("1\t1\t1\n2\t2\t1\n2\t3\t1\n2\t2\t1\n"))
         XCTAssertTrue(error("0\t1\t1\n").contains("line 1: image index 0 is not positive"))
         XCTAssertEqual(error(""), "accepted")
     }

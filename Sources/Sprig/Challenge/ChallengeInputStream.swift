@@ -50,45 +50,65 @@ public final class ChallengeInputStream {
         let first = nextPosition
         let (sum, overflow) = first.addingReportingOverflow(capacity)
         let end = overflow ? Int.max : sum
-        var entries: [Entry] = []
+        // The rows are built as the lines come: offsets[k] starts position first + k.
+        var offsets = [0], pixels: [Int32] = [], values: [Float] = []
+        var previous = (pixel: Int32(-1), line: 0), imageLines = 0..<0
+        var unordered: [(position: Int, lines: Range<Int>)] = []
         var more = false
-        while let entry = try pending ?? readLine() {
+        // The scanner is a local while parsing (a class's stored struct mutated per call would pay
+        // a dynamic exclusivity check on every integer), and uniquely owned, so refills reuse it.
+        var scanner = self.scanner
+        self.scanner = TSVScanner(bytes: [], path: path)
+        defer { self.scanner = scanner }
+        while let entry = try pending ?? readLine(&scanner) {
             pending = nil
             guard entry.image % ranks == rank else { continue }
-            if entry.image / ranks >= end { pending = entry; more = true; break }
-            entries.append(entry)
+            let position = entry.image / ranks
+            if position >= end { pending = entry; more = true; break }
+            let k = position - first
+            if k > offsets.count - 1 || pixels.isEmpty && previous.line == 0 {
+                // A new image: close the ones before it (images without lines stay empty).
+                while offsets.count - 1 < k { offsets.append(pixels.count) }
+                previous = (-1, 0)
+                imageLines = entry.line..<entry.line
+            }
+            if entry.pixel == previous.pixel {
+                throw SprigError.format(path: path, reason: "line \(entry.line): pixel \(entry.pixel + 1) of image \(entry.image + 1) "
+                                        + "appears twice (also line \(previous.line))")
+            }
+            if entry.pixel < previous.pixel, unordered.last?.position != k { unordered.append((k, imageLines)) }
+            imageLines = imageLines.lowerBound..<(entry.line + 1)
+            if unordered.last?.position == k { unordered[unordered.count - 1].lines = imageLines }
+            previous = (entry.pixel, entry.line)
+            pixels.append(entry.pixel)
+            values.append(entry.value)
         }
         // Positions first ..< last: the whole batch when images follow, else up to the file's last image.
         let mine = imageCount > rank ? (imageCount - 1 - rank) / ranks + 1 : 0
         let last = more ? end : min(end, mine)
         guard last > first else { return nil }
         nextPosition = last
-        return try batch(entries, positions: first..<last)
-    }
-
-    /// One batch's rows: entries sorted by (image, pixel) (they already are, by image), a
-    /// pixel given twice is an error.
-    private func batch(_ unsorted: [Entry], positions: Range<Int>) throws -> ChallengeInputs {
-        var entries = unsorted
-        if zip(entries, entries.dropFirst()).contains(where: { ($0.image, $0.pixel) >= ($1.image, $1.pixel) }) {
-            entries.sort { ($0.image, $0.pixel, $0.line) < ($1.image, $1.pixel, $1.line) }
-        }
-        var offsets = [Int](repeating: 0, count: positions.count + 1)
-        for (q, e) in entries.enumerated() {
-            offsets[e.image / ranks - positions.lowerBound + 1] += 1
-            if q > 0, entries[q - 1].image == e.image, entries[q - 1].pixel == e.pixel {
-                let (a, b) = (min(entries[q - 1].line, e.line), max(entries[q - 1].line, e.line))
-                throw scanner.error("pixel \(e.pixel + 1) of image \(e.image + 1) appears twice (also line \(a))", line: b)
+        while offsets.count < last - first + 1 { offsets.append(pixels.count) }
+        // Images whose pixels came out of order: sorted, then checked for a pixel given twice.
+        for (k, lines) in unordered {
+            let rows = offsets[k]..<offsets[k + 1]
+            let sorted = rows.sorted { pixels[$0] < pixels[$1] }.map { (pixels[$0], values[$0]) }
+            for (q, (pixel, value)) in zip(rows, sorted) {
+                if q > rows.lowerBound && pixels[q - 1] == pixel {
+                    throw SprigError.format(path: path, reason: "lines \(lines.lowerBound)–\(lines.upperBound - 1): pixel \(pixel + 1) "
+                                            + "of image \(rank + (first + k) * ranks + 1) appears twice")
+                }
+                pixels[q] = pixel
+                values[q] = value
             }
         }
-        for k in 0..<positions.count { offsets[k + 1] += offsets[k] }
-        return ChallengeInputs(neurons: neurons, ids: positions.map { rank + $0 * ranks }, offsets: offsets,
-                               pixels: entries.map(\.pixel), values: entries.map(\.value))
+        return ChallengeInputs(neurons: neurons, ids: (first..<last).map { rank + $0 * ranks }, offsets: offsets,
+                               pixels: pixels, values: values)
     }
 
     /// The next line, checked; nil at the end of the file.
-    private func readLine() throws -> Entry? {
-        while scanner.atEnd { guard try refill() else { return nil } }
+    private func readLine(_ scanner: inout TSVScanner) throws -> Entry? {
+        while scanner.atEnd { guard try refill(&scanner) else { return nil } }
         let line = scanner.line
         let m = try scanner.integer(); try scanner.tab()
         let p = try scanner.integer(); try scanner.tab()
@@ -106,23 +126,26 @@ public final class ChallengeInputStream {
     }
 
     /// Scans the next piece of the file: its complete lines (the last line of the file may lack
-    /// its newline). Returns false at the end of the file.
-    private func refill() throws -> Bool {
-        var bytes = carry
-        carry = []
+    /// its newline), in the previous piece's storage. Returns false at the end of the file.
+    private func refill(_ scanner: inout TSVScanner) throws -> Bool {
+        var bytes = scanner.takeBytes()
+        bytes.removeAll(keepingCapacity: true)
+        bytes.reserveCapacity(2 * pieceSize)
+        bytes += carry
+        carry.removeAll(keepingCapacity: true)
         var searched = 0
         while true {
             let got = try reader.append(to: &bytes, count: pieceSize)
             if got == 0 { break }
             if let newline = bytes[searched...].lastIndex(of: 10) {
-                carry = Array(bytes[(newline + 1)...])
+                carry += bytes[(newline + 1)...]
                 bytes.removeSubrange((newline + 1)...)
                 break
             }
             searched = bytes.count   // one line longer than a piece: read on
         }
         guard !bytes.isEmpty else { return false }
-        scanner = TSVScanner(bytes: bytes, path: path, firstLine: scanner.line)
+        scanner = TSVScanner(bytes: consume bytes, path: path, firstLine: scanner.line)
         return true
     }
 }

@@ -17,6 +17,16 @@ struct TSVScanner {
         self.path = path
     }
 
+    /// The bytes scanned (without the terminator), leaving the scanner empty: lets a reader
+    /// reuse the storage for the next piece.
+    mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        if !taken.isEmpty { taken.removeLast() }
+        position = 0
+        return taken
+    }
+
     var atEnd: Bool { position >= bytes.count - 1 }
 
     func error(_ reason: String, line: Int? = nil) -> SprigError { .format(path: path, reason: "line \(line ?? self.line): \(reason)") }
