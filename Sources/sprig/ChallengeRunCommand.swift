@@ -51,11 +51,12 @@ struct ChallengeRunCommand: ParsableCommand {
             let pool = ThreadPool(threads: threads ?? defaultThreads())
             let clockRead = Stopwatch()   // all but inference: reading the network, the inputs, the truth
             var notes: [String] = []
+            let gpu = try openGPU(notes: &notes)
             let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
                                                        useCache: !noCache) { notes.append($0) }
             let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
-            let (engine, hardware) = try makeEngine(weights, bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, pool: pool,
-                                                    notes: &notes)
+            let (engine, hardware) = try makeEngine(weights, bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, gpu: gpu,
+                                                    pool: pool)
             // The inputs are read a batch at a time (memory stays bounded); rank r takes images r, r + size, ….
             let images = try ChallengeInputStream(path: inputs, neurons: neurons, rank: c.rank, ranks: c.size)
             let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
@@ -96,20 +97,24 @@ struct ChallengeRunCommand: ParsableCommand {
         }
     }
 
-    /// The CPU engine, or the GPU one (`--device`), and words for where it runs.
-    private func makeEngine(_ layers: [ChallengeLayer], bias: Float, pool: ThreadPool,
-                            notes: inout [String]) throws -> (ChallengeEngine, String) {
-        let cpu = { (InferenceEngine(layers: layers, neurons: neurons, bias: bias, pool: pool), "\(pool.threads) threads") }
-        guard device != .cpu else { return cpu() }
+    /// This rank's GPU for `--device gpu|auto`, opened before anything is read, so a machine
+    /// without one fails at once (gpu) or says it runs on the CPU (auto).
+    private func openGPU(notes: inout [String]) throws -> GPUContext? {
+        guard device != .cpu else { return nil }
         do {
-            let context = try GPUContext(localRank: localRank())
-            return (try GPUInferenceEngine(layers: layers, neurons: neurons, bias: bias, context: context),
-                    "GPU \(context.ordinal) (\(context.name), sm_\(context.computeCapability), NVRTC \(context.compilerVersion))")
+            return try GPUContext(localRank: localRank())
         } catch let error as GPUError {
             guard device == .auto else { throw SprigError.invalidArgument("--device gpu: \(error)") }
             notes.append("--device auto: no GPU (\(error)); running on the CPU")
-            return cpu()
+            return nil
         }
+    }
+
+    /// The engine on `gpu`, or on the CPU, and words for where it runs.
+    private func makeEngine(_ layers: [ChallengeLayer], bias: Float, gpu: GPUContext?, pool: ThreadPool) throws -> (ChallengeEngine, String) {
+        guard let gpu else { return (InferenceEngine(layers: layers, neurons: neurons, bias: bias, pool: pool), "\(pool.threads) threads") }
+        return (try GPUInferenceEngine(layers: layers, neurons: neurons, bias: bias, context: gpu),
+                "GPU \(gpu.ordinal) (\(gpu.name), sm_\(gpu.computeCapability), NVRTC \(gpu.compilerVersion))")
     }
 }
 

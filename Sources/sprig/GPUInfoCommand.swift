@@ -9,7 +9,7 @@ struct GPUInfoCommand: ParsableCommand {
         commandName: "gpu-info", abstract: "Show the GPUs and CUDA libraries a GPU rank would use.")
 
     func run() throws {
-        print("CUDA-aware MPI: \(CUDAAwareMPI.isSupported ? "yes" : "no (gradients go through host memory)")")
+        print("CUDA-aware MPI: \(CUDAAwareMPI.isSupported ? "yes" : "no")")
         let directories = CUDALibraryPath.directories()
         print("searched: \(directories.isEmpty ? "(none)" : directories.joined(separator: ":")) and the loader path")
         do {

@@ -201,6 +201,11 @@ final class NetworkCacheTests: XCTestCase {
         let second = try NetworkCache.readNetwork(directory: dir, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
         XCTAssertTrue(notes.last?.hasPrefix("network read from cache") == true, "\(notes)")
         XCTAssertEqual(second.map(\.transposed), first.map(\.transposed))
+        // The same directory named another way (through `.` and `..`) is the same cached network.
+        let parent = (dir as NSString).deletingLastPathComponent, name = (dir as NSString).lastPathComponent
+        let other = "\(parent)/./../\((parent as NSString).lastPathComponent)/\(name)"
+        _ = try NetworkCache.readNetwork(directory: other, neurons: 64, layers: 3, pool: pool) { notes.append($0) }
+        XCTAssertTrue(notes.last?.hasPrefix("network read from cache") == true, "\(other): \(notes)")
         XCTAssertEqual(second.map(\.values), first.map(\.values))
         XCTAssertEqual(first.map(\.transposed), (1...3).map { RadixNet.layer(neurons: 64, layer: $0, seed: 2).transposed })
 

@@ -31,13 +31,14 @@ public enum NetworkCache {
         return directory() + "/n\(neurons)-l\(layers)-\(String(hasher.value, radix: 16)).sprignet"
     }
 
-    /// FNV-1a of each layer file's path, size and modification time.
+    /// FNV-1a of each layer file's path (absolute, standardized: the same network named by a
+    /// relative path or through `..` is the same source), size and modification time.
     public static func fingerprint(network: String, neurons: Int, layers: Int) throws -> UInt64 {
         var hasher = StableHasher()
         for k in 1...layers {
             let path = try ChallengeFiles.layerPath(directory: network, neurons: neurons, layer: k)
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            hasher.combine(path)
+            hasher.combine(URL(fileURLWithPath: path).standardizedFileURL.path)
             hasher.combine((attributes[.size] as? Int) ?? 0)
             hasher.combine(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0).bitPattern)
         }
