@@ -20,11 +20,10 @@ struct GPUInfoCommand: ParsableCommand {
                 let (name, capability) = try driver.describe(device: k)
                 print("  GPU \(k): \(name), sm_\(capability)")
             }
-            let compiler = try NVRTC(directories: directories)
-            print("NVRTC \(compiler.versionString): \(compiler.library.path)")
             guard count > 0 else { throw ExitCode(1) }
-            let context = try GPUContext(localRank: localRank(), directories: directories)
-            print("local rank \(localRank()) uses GPU \(context.ordinal); kernels compiled; cuSPARSE: \(context.sparseLibraryPath)")
+            let context = try GPUContext(driver: driver, localRank: localRank(), directories: directories)
+            print("NVRTC \(context.compilerVersion): \(context.compilerPath); kernels compiled for sm_\(context.computeCapability)")
+            print("local rank \(localRank()) uses GPU \(context.ordinal); cuSPARSE: \(context.sparseLibraryPath)")
         } catch let error as GPUError {
             printError("no GPU can be used: \(error)")
             throw ExitCode(1)

@@ -62,18 +62,19 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
     }
 }
 
+/// The first of the launchers' variables `names` (Open MPI, MPICH/Hydra, Slurm) that is set to an integer.
+private func launcherInteger(_ names: [String]) -> Int? {
+    let environment = ProcessInfo.processInfo.environment
+    return names.lazy.compactMap { environment[$0].flatMap { Int($0) } }.first
+}
+
 /// This rank's index among the ranks on its node (0 outside mpirun/srun).
 func localRank() -> Int {
-    let environment = ProcessInfo.processInfo.environment
-    return ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"].lazy
-        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 0
+    launcherInteger(["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"]) ?? 0
 }
 
 /// All cores, shared among the ranks mpirun started on this node.
 func defaultThreads() -> Int {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let environment = ProcessInfo.processInfo.environment
-    let local = ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy
-        .compactMap { environment[$0].flatMap { Int($0) } }.first ?? 1
-    return max(1, cores / max(local, 1))
+    let local = launcherInteger(["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]) ?? 1
+    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
 }

@@ -52,6 +52,7 @@ public final class ChallengeInputStream {
         let end = overflow ? Int.max : sum
         // The rows are built as the lines come: offsets[k] starts position first + k.
         var offsets = [0], pixels: [Int32] = [], values: [Float] = []
+        var current = -1   // the batch index of the image being read
         var previous = (pixel: Int32(-1), line: 0), imageLines = 0..<0
         var unordered: [(position: Int, lines: Range<Int>)] = []
         var more = false
@@ -66,9 +67,10 @@ public final class ChallengeInputStream {
             let position = entry.image / ranks
             if position >= end { pending = entry; more = true; break }
             let k = position - first
-            if k > offsets.count - 1 || pixels.isEmpty && previous.line == 0 {
+            if k != current {
                 // A new image: close the ones before it (images without lines stay empty).
                 while offsets.count - 1 < k { offsets.append(pixels.count) }
+                current = k
                 previous = (-1, 0)
                 imageLines = entry.line..<entry.line
             }

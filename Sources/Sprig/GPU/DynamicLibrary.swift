@@ -28,7 +28,4 @@ public final class DynamicLibrary {
         guard let symbol = dlsym(handle, name) else { throw GPUError.missingSymbol(name, library: path) }
         return unsafeBitCast(symbol, to: T.self)
     }
-
-    /// Whether the library exports `name`.
-    public func has(_ name: String) -> Bool { dlsym(handle, name) != nil }
 }

@@ -8,6 +8,7 @@ public final class GPUContext {
     public let name: String
     public let computeCapability: Int
     public let compilerVersion: String
+    public let compilerPath: String
     let sparse: CUSPARSE
     public var sparseLibraryPath: String { sparse.library.path }
     private var functions: [String: OpaquePointer] = [:]
@@ -19,8 +20,12 @@ public final class GPUContext {
     }
 
     /// Throws `GPUError` when there is no driver, no device, or a CUDA library is missing.
-    public init(localRank: Int, directories: [String] = CUDALibraryPath.directories()) throws {
-        let driver = try CUDADriver(directories: directories)
+    public convenience init(localRank: Int, directories: [String] = CUDALibraryPath.directories()) throws {
+        try self.init(driver: CUDADriver(directories: directories), localRank: localRank, directories: directories)
+    }
+
+    /// With a driver already opened (e.g. to list the devices first).
+    public init(driver: CUDADriver, localRank: Int, directories: [String] = CUDALibraryPath.directories()) throws {
         self.driver = driver
         let count = try driver.deviceCount()
         guard count > 0 else { throw GPUError.noDevice("the CUDA driver sees no GPU (check CUDA_VISIBLE_DEVICES)") }
@@ -29,6 +34,7 @@ public final class GPUContext {
         try driver.useDevice(ordinal)
         let compiler = try NVRTC(directories: directories)
         compilerVersion = compiler.versionString
+        compilerPath = compiler.library.path
         let image = try compiler.compile(source: GPUKernelSource.challenge, name: GPUKernelSource.name, architecture: computeCapability)
         var module: OpaquePointer?
         try image.withUnsafeBytes { try driver.check(driver.moduleLoadData(&module, $0.baseAddress!), "cuModuleLoadData") }
