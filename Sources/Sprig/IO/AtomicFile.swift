@@ -1,37 +1,78 @@
 import Foundation
 
 /// Writes a whole file so that readers see the old file or the new one, never half of one:
-/// the bytes go to a temporary file in the same directory, are flushed to disk, and the
-/// temporary file is renamed over `path`. On any failure the temporary file is removed and
-/// `path` is left as it was.
+/// the bytes go to a temporary file `.<name>.sprig-<pid>-<random>.tmp` in the same directory,
+/// are flushed to disk, and the temporary file is renamed over `path`. On any failure the
+/// temporary file is removed and `path` is left as it was. A writer killed before it could
+/// clean up leaves its temporary file behind; the next write into the same directory removes
+/// such files of this naming whose process no longer exists (and never anyone else's).
 public enum AtomicFile {
     /// Writes what `body` hands to its writer, piece by piece (memory stays at one piece).
     public static func write(to path: String, body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let temporary = ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(".\(name).\(getpid()).tmp")
-        guard let file = fopen(temporary, "wb") else {
-            throw SprigError.io(path: path, reason: "cannot create \(temporary) (\(String(cString: strerror(errno))))")
-        }
-        var closed = false
-        defer { if !closed { fclose(file); unlink(temporary) } }
-        try body { bytes in
-            let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
-            guard written == bytes.count else {
-                throw SprigError.io(path: path, reason: "cannot write (\(String(cString: strerror(errno))))")
+        try replace(path) { temporary in
+            guard let file = fopen(temporary, "wb") else {
+                throw SprigError.fileError(path: path, action: "create \(temporary)", errno: errno)
             }
-        }
-        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
-        closed = true
-        fclose(file)
-        guard flushed, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw SprigError.io(path: path, reason: "cannot write (\(reason))")
+            defer { fclose(file) }
+            try body { bytes in
+                let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
+                guard written == bytes.count else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
+            }
+            guard fflush(file) == 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
         }
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws { try write(to: path) { try $0(bytes) } }
 
     public static func write(_ text: String, to path: String) throws { try write(Array(text.utf8), to: path) }
+
+    /// The general form: `body` writes the whole new file at the temporary path it is given
+    /// (with any writer, e.g. a ZIP library); it is then flushed to disk and renamed over `path`.
+    public static func replace(_ path: String, writingWith body: (_ temporary: String) throws -> Void) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let folder = directory.isEmpty ? "." : directory
+        removeStaleTemporaryFiles(in: folder)
+        let name = (path as NSString).lastPathComponent
+        let temporary = (folder as NSString).appendingPathComponent(
+            ".\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16))\(suffix)")
+        do {
+            try body(temporary)
+            try synchronize(temporary, path: path)
+            guard rename(temporary, path) == 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
+        } catch {
+            unlink(temporary)
+            throw SprigError.fileError(path: path, action: "write", error: error)
+        }
+    }
+
+    private static let marker = ".sprig-"
+    private static let suffix = ".tmp"
+
+    /// Flushes the file at `temporary` to disk, so a crash after the rename cannot leave an empty file.
+    private static func synchronize(_ temporary: String, path: String) throws {
+        let descriptor = open(temporary, O_RDONLY)
+        guard descriptor >= 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
+    }
+
+    /// Removes `.…sprig-<pid>-<hex>.tmp` files in `directory` whose writing process `pid` is gone.
+    static func removeStaleTemporaryFiles(in directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.hasSuffix(suffix) {
+            guard let pid = writerProcess(ofTemporaryName: name), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink((directory as NSString).appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// The process id in a temporary name of our own form, or nil for any other name.
+    static func writerProcess(ofTemporaryName name: String) -> pid_t? {
+        guard let range = name.range(of: marker, options: .backwards) else { return nil }
+        let parts = name[range.upperBound...].dropLast(suffix.count).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, !parts[1].isEmpty,
+              UInt32(parts[1], radix: 16) != nil else { return nil }
+        return pid
+    }
 }

@@ -12,4 +12,14 @@ public struct Checkpoint: Equatable {
     public var values: [Float]
     /// The optimizer's velocity (empty for plain SGD).
     public var velocity: [Float]
+
+    /// Throws `SprigError.format` naming `path` unless `step` lies inside an epoch of
+    /// `stepsPerEpoch` steps (known only once the data is loaded; a checkpoint written at the
+    /// end of an epoch holds step 0 of the next).
+    public func checkPosition(stepsPerEpoch: Int, path: String) throws {
+        guard step == 0 || step < stepsPerEpoch else {
+            throw SprigError.format(path: path, reason: "not a valid checkpoint: step \(step) is beyond the "
+                                    + "\(stepsPerEpoch) steps of an epoch of this data and batch size")
+        }
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import ZlibC
 
-/// The checkpoint file format (little-endian):
+/// The checkpoint file format: a `ContainerFormat` file with magic `SPRIGCKP`, version 1:
 ///
 /// | offset | size | content |
 /// |---|---|---|
@@ -14,12 +14,13 @@ import ZlibC
 /// | end−8 | 4 | CRC-32 (zlib's) of every byte before it |
 /// | end−4 | 4 | end marker `SEND` |
 ///
-/// Written to a temporary file in the same directory, flushed, then renamed: a crash leaves
-/// either the old files or the new one, never half of one.
+/// Reading checks the container (size, magic, version, end marker, checksum) and then every
+/// header field against the others, so a file with a valid checksum but impossible contents
+/// (a negative epoch, counts that do not match the network its configuration builds, a
+/// non-finite value) is refused naming the field. Written through `AtomicFile`: a crash
+/// leaves either the old files or the new one, never half of one.
 public enum CheckpointFile {
-    static let magic = Array("SPRIGCKP".utf8)
-    static let endMarker = Array("SEND".utf8)
-    public static let version: UInt32 = 1
+    public static let format = ContainerFormat(magic: "SPRIGCKP", version: 1, name: "checkpoint")
 
     struct Header: Codable {
         struct Layer: Codable { var sparse: Bool; var rows: Int; var columns: Int; var nonzeros: Int }
@@ -39,68 +40,88 @@ public enum CheckpointFile {
                                              nonzeros: p?.nonzeroCount ?? 0)
                             },
                             parameters: c.values.count, velocity: c.velocity.count)
-        let json = try JSONEncoder().encode(header)
-        var bytes = magic
-        append(&bytes, version)
-        append(&bytes, UInt64(json.count))
-        bytes += json
+        var writer = try ContainerWriter(format: format, header: header)
         for pattern in c.patterns.compactMap({ $0 }) {
-            appendArray(&bytes, pattern.rowOffsets.map(Int64.init))
-            appendArray(&bytes, pattern.columnIndices)
+            writer.append(pattern.rowOffsets.map(Int64.init))
+            writer.append(pattern.columnIndices)
         }
-        appendArray(&bytes, c.values)
-        appendArray(&bytes, c.velocity)
-        append(&bytes, crc32(of: bytes))
-        bytes += endMarker
-        return bytes
+        writer.append(c.values)
+        writer.append(c.velocity)
+        return writer.finish()
     }
 
     /// Parses and checks a checkpoint; every failure names the file and what is wrong.
     public static func decode(_ bytes: [UInt8], path: String) throws -> Checkpoint {
-        func bad(_ reason: String) -> SprigError { .format(path: path, reason: "not a valid checkpoint: \(reason)") }
-        guard bytes.count >= 28 else { throw bad("only \(bytes.count) bytes (truncated)") }
-        guard Array(bytes[0..<8]) == magic else { throw bad("wrong magic number (not a Sprig checkpoint)") }
-        var reader = ByteReader(bytes: bytes, position: 8)
-        let version: UInt32 = reader.read()
-        guard version == CheckpointFile.version else { throw bad("format version \(version), this Sprig reads version \(CheckpointFile.version)") }
-        // The end marker and the checksum cover the whole file: check them before parsing it.
-        guard Array(bytes[(bytes.count - 4)...]) == endMarker else { throw bad("missing end marker (truncated or overwritten)") }
-        var crcReader = ByteReader(bytes: bytes, position: bytes.count - 8)
-        let stored: UInt32 = crcReader.read()
-        let actual = bytes.withUnsafeBufferPointer { UInt32(ZlibC.crc32(0, $0.baseAddress, UInt32(bytes.count - 8))) }
-        guard stored == actual else { throw bad("checksum mismatch (stored \(stored), computed \(actual)): the file is corrupted") }
-        let headerLength = Int(truncatingIfNeeded: reader.read() as UInt64)
-        guard headerLength >= 0, headerLength <= bytes.count - 28 else { throw bad("header length \(headerLength) exceeds the file (truncated)") }
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[20..<(20 + headerLength)])) }
-        catch { throw bad("unreadable header (\(error))") }
-        reader.position = 20 + headerLength
-        let limit = bytes.count
-        guard (0...limit).contains(header.parameters), (0...limit).contains(header.velocity),
-              header.layers.allSatisfy({ (0...limit).contains($0.rows) && (0...limit).contains($0.nonzeros) }) else {
-            throw bad("header counts exceed the file size (corrupted header)")
-        }
-        var expected = reader.position + 8 + 4 * header.parameters + 4 * header.velocity
-        for layer in header.layers where layer.sparse { expected += 8 * (layer.rows + 1) + 4 * layer.nonzeros }
-        guard bytes.count == expected else {
-            throw bad(bytes.count < expected ? "\(bytes.count) bytes, expected \(expected) (truncated)" : "\(bytes.count) bytes, expected \(expected) (trailing bytes)")
-        }
-        guard header.layers.count == header.network.layerCount else { throw bad("\(header.layers.count) layers in the header, configuration has \(header.network.layerCount)") }
+        var reader = try ContainerReader(bytes, format: format, path: path)
+        let header = try reader.header(Header.self)
+        try check(header, reader: reader)
         var patterns: [SparsityPattern?] = []
         for (l, layer) in header.layers.enumerated() {
-            guard layer.rows == header.network.layerSizes[l + 1], layer.columns == header.network.layerSizes[l] else {
-                throw bad("layer \(l + 1) shape \(layer.rows)×\(layer.columns) does not match the configuration")
-            }
             guard layer.sparse else { patterns.append(nil); continue }
-            let offsets: [Int64] = reader.readArray(count: layer.rows + 1)
-            let indices: [Int32] = reader.readArray(count: layer.nonzeros)
-            patterns.append(try SparsityPattern(rows: layer.rows, columns: layer.columns, rowOffsets: offsets.map { Int($0) },
-                                                columnIndices: indices, context: "\(path): layer \(l + 1)"))
+            let offsets = try reader.read(layer.rows + 1, of: Int64.self, what: "layer \(l + 1) row offsets")
+            let indices = try reader.read(layer.nonzeros, of: Int32.self, what: "layer \(l + 1) column indices")
+            do {
+                patterns.append(try SparsityPattern(rows: layer.rows, columns: layer.columns, rowOffsets: offsets.map { Int($0) },
+                                                    columnIndices: indices, context: "layer \(l + 1)"))
+            } catch SprigError.invalidArgument(let reason) {
+                throw reader.invalid(reason)
+            }
         }
-        let values: [Float] = reader.readArray(count: header.parameters)
-        let velocity: [Float] = reader.readArray(count: header.velocity)
+        let values = try reader.read(header.parameters, of: Float.self, what: "parameters")
+        let velocity = try reader.read(header.velocity, of: Float.self, what: "velocity")
+        try reader.finish()
+        for (name, array) in [("parameters", values), ("velocity", velocity)] {
+            if let index = array.firstIndex(where: { !$0.isFinite }) {
+                throw reader.invalid("\(name)[\(index)] is \(array[index]) (not finite)")
+            }
+        }
         return Checkpoint(network: header.network, training: header.training, epoch: header.epoch, step: header.step,
                           patterns: patterns, values: values, velocity: velocity)
+    }
+
+    /// Checks every header field against the configuration it holds: the configuration's own
+    /// rules, the position, each layer's shape, and the parameter and velocity counts of the
+    /// network that configuration and those patterns build.
+    private static func check(_ header: Header, reader: ContainerReader) throws {
+        do {
+            try header.network.validate()
+            try header.training.validate()
+        } catch SprigError.invalidArgument(let reason) {
+            throw reader.invalid("configuration: \(reason)")
+        }
+        guard header.epoch >= 0, header.epoch <= header.training.epochs else {
+            throw reader.invalid("epoch \(header.epoch) is not in 0…\(header.training.epochs) (the run's epochs)")
+        }
+        guard header.step >= 0 else { throw reader.invalid("step \(header.step) is negative") }
+        let sizes = header.network.layerSizes
+        guard header.layers.count == header.network.layerCount else {
+            throw reader.invalid("\(header.layers.count) layers in the header, configuration has \(header.network.layerCount)")
+        }
+        var parameters = 0
+        for (l, layer) in header.layers.enumerated() {
+            guard layer.rows == sizes[l + 1], layer.columns == sizes[l] else {
+                throw reader.invalid("layer \(l + 1) shape \(layer.rows)×\(layer.columns) does not match the configuration's "
+                                     + "\(sizes[l + 1])×\(sizes[l])")
+            }
+            let (dense, overflow) = layer.rows.multipliedReportingOverflow(by: layer.columns)
+            guard !overflow else { throw reader.invalid("layer \(l + 1) shape \(layer.rows)×\(layer.columns) is too large") }
+            guard layer.sparse ? (0...dense).contains(layer.nonzeros) : layer.nonzeros == 0 else {
+                throw reader.invalid("layer \(l + 1) nonzeros \(layer.nonzeros) is not possible for a "
+                                     + (layer.sparse ? "sparse \(layer.rows)×\(layer.columns) layer" : "dense layer (0 expected)"))
+            }
+            let weights = layer.sparse ? layer.nonzeros : dense
+            let (layerParameters, overflowLayer) = weights.addingReportingOverflow(layer.rows)
+            let (sum, overflowSum) = parameters.addingReportingOverflow(layerParameters)
+            guard !overflowLayer, !overflowSum else { throw reader.invalid("the network's parameter count overflows") }
+            parameters = sum
+        }
+        guard header.parameters == parameters else {
+            throw reader.invalid("parameters \(header.parameters), but the network of its configuration and patterns has \(parameters)")
+        }
+        let velocity = header.training.optimizer.needsVelocity ? parameters : 0
+        guard header.velocity == velocity else {
+            throw reader.invalid("velocity \(header.velocity) values, but the optimizer \(header.training.optimizer) keeps \(velocity)")
+        }
     }
 
     /// Writes `checkpoint` as `directory/checkpoint-eEEEEE-sSSSSSSS.sprig` (temporary file, flush,
@@ -117,9 +138,9 @@ public enum CheckpointFile {
 
     /// The checkpoint files in `directory`, oldest first (by epoch and step in the name).
     public static func list(directory: String) throws -> [String] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw SprigError.io(path: directory, reason: "checkpoint directory not found")
-        }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) }
+        catch { throw SprigError.fileError(path: directory, action: "list the checkpoint directory", error: error) }
         return names.filter { $0.hasPrefix("checkpoint-e") && $0.hasSuffix(".sprig") }.sorted()
             .map { (directory as NSString).appendingPathComponent($0) }
     }
@@ -130,7 +151,9 @@ public enum CheckpointFile {
         var rejected: [(String, String)] = []
         for path in try list(directory: directory).reversed() {
             do {
-                guard let data = FileManager.default.contents(atPath: path) else { throw SprigError.io(path: path, reason: "cannot read") }
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: path)) }
+                catch { throw SprigError.fileError(path: path, action: "read", error: error) }
                 return (try decode([UInt8](data), path: path), path, rejected)
             } catch {
                 rejected.append((path, "\(error)"))
@@ -138,17 +161,5 @@ public enum CheckpointFile {
         }
         let detail = rejected.isEmpty ? "no checkpoint files" : rejected.map { "\($0.0): \($0.1)" }.joined(separator: "; ")
         throw SprigError.io(path: directory, reason: "no valid checkpoint to resume from (\(detail))")
-    }
-
-    private static func crc32(of bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(ZlibC.crc32(0, $0.baseAddress, UInt32($0.count))) }
-    }
-
-    private static func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
-    }
-
-    private static func appendArray<T: BitwiseCopyable>(_ bytes: inout [UInt8], _ values: [T]) {
-        values.withUnsafeBytes { bytes += $0 }
     }
 }

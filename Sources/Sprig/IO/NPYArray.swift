@@ -77,11 +77,19 @@ public struct NPYArray: Sendable, Equatable {
     /// The number of elements (the product of `shape`).
     public var count: Int { elements.count }
 
-    /// The elements as `Float` (float64 rounded); throws `SprigError.format` for integer dtypes.
+    /// The elements as `Float`. Float64 arrays are accepted only when every value is exactly
+    /// a float32 (as `astype('<f8')` of float32 data is); a value that would be rounded is
+    /// refused, naming its index. Throws `SprigError.format` for integer dtypes.
     public func floats() throws -> [Float] {
         switch elements {
         case .float32(let values): return values
-        case .float64(let values): return values.map { Float($0) }
+        case .float64(let values):
+            if let index = values.firstIndex(where: { !$0.isNaN && Double(Float($0)) != $0 }) {
+                throw SprigError.format(path: source ?? "array", reason: "float64 value \(values[index]) at index \(index) "
+                                        + "is not exactly a float32 and would be rounded (Sprig keeps float32; save the "
+                                        + "array as float32, e.g. array.astype('<f4'))")
+            }
+            return values.map { Float($0) }
         case .int32, .int64, .uint8:
             throw SprigError.format(path: source ?? "array", reason: "expected floating-point values (<f4 or <f8) "
                                     + "but the array has dtype \(elements.descriptor)")
@@ -147,14 +155,62 @@ public struct NPYArray: Sendable, Equatable {
 
     // MARK: Decoding
 
+    /// Where the parts of a `.npy` file lie, from its header.
+    private struct Layout {
+        var header: NPYHeader
+        /// The dtype with native order spelled out (`<f4`, …, `|u1`).
+        var descriptor: String
+        var dataStart: Int
+        /// dataStart + elements × elementSize: the size the whole file must have.
+        var byteCount: Int
+    }
+
+    /// The size in bytes of the whole `.npy` file whose first bytes are `prefix`, as its header
+    /// says (header plus shape × element size), or nil while `prefix` does not yet hold the
+    /// whole header. Lets a reader check a declared size before reading the data.
+    public static func encodedByteCount(prefix: [UInt8], source: String) throws -> Int? {
+        try layout(prefix, isComplete: false, source: source)?.byteCount
+    }
+
     /// Parses `.npy` file bytes. `source` names the array in errors (e.g. `path: name`); every
     /// malformed input throws `SprigError.format(path: source, …)`.
     public static func decode(_ bytes: [UInt8], source: String) throws -> NPYArray {
+        guard let layout = try layout(bytes, isComplete: true, source: source) else {
+            throw SprigError.format(path: source, reason: "truncated .npy header")
+        }
+        let data = bytes[layout.dataStart...]
+        guard data.count == layout.byteCount - layout.dataStart else {
+            throw SprigError.format(path: source, reason: "data size mismatch: shape \(layout.header.shape) of \(layout.descriptor) "
+                                    + "needs \(layout.byteCount - layout.dataStart) bytes but \(data.count) follow the header")
+        }
+        var elements: Elements
+        switch layout.descriptor {
+        case "<f4": elements = .float32(readLittleEndian(data) { Float(bitPattern: $0.bitPattern.byteSwapped) })
+        case "<f8": elements = .float64(readLittleEndian(data) { Double(bitPattern: $0.bitPattern.byteSwapped) })
+        case "<i4": elements = .int32(readLittleEndian(data) { $0.byteSwapped })
+        case "<i8": elements = .int64(readLittleEndian(data) { $0.byteSwapped })
+        default: elements = .uint8(Array(data))
+        }
+        if layout.header.fortranOrder && layout.header.shape.count > 1 {
+            elements = transposedFromFortranOrder(elements, shape: layout.header.shape)
+        }
+        var array = try NPYArray(shape: layout.header.shape, elements: elements)
+        array.source = source
+        return array
+    }
+
+    /// Parses the magic, version, header and dtype. When `bytes` may be only the start of the
+    /// file (`isComplete` false), returns nil while the header is not complete yet.
+    private static func layout(_ bytes: [UInt8], isComplete: Bool, source: String) throws -> Layout? {
         func fail(_ reason: String) -> SprigError { SprigError.format(path: source, reason: reason) }
 
         let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
-        guard bytes.count >= 10, Array(bytes[0 ..< 6]) == magic else {
+        guard Array(bytes.prefix(6)) == Array(magic.prefix(bytes.count)) else {
             throw fail("not a .npy array (missing the \\x93NUMPY magic)")
+        }
+        guard bytes.count >= 10 else {
+            if isComplete { throw fail("not a .npy array (missing the \\x93NUMPY magic)") }
+            return nil
         }
         let major = bytes[6]
         let headerStart: Int
@@ -164,13 +220,17 @@ public struct NPYArray: Sendable, Equatable {
             headerStart = 10
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         case 2, 3:
-            guard bytes.count >= 12 else { throw fail("truncated .npy header") }
+            guard bytes.count >= 12 else {
+                if isComplete { throw fail("truncated .npy header") }
+                return nil
+            }
             headerStart = 12
             headerLength = (0 ..< 4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
         default:
             throw fail("unsupported .npy format version \(major).\(bytes[7])")
         }
         guard headerStart + headerLength <= bytes.count else {
+            guard isComplete else { return nil }
             throw fail("truncated .npy header: it declares \(headerLength) bytes but only "
                        + "\(bytes.count - headerStart) follow")
         }
@@ -188,8 +248,6 @@ public struct NPYArray: Sendable, Equatable {
         guard let elementCount = product(header.shape) else {
             throw fail("shape \(header.shape) is too large")
         }
-        let dataStart = headerStart + headerLength
-        let data = bytes[dataStart...]
         var descriptor = header.descriptor
         if descriptor.hasPrefix("="), descriptor.count > 1 {
             descriptor = "<" + descriptor.dropFirst()  // native order; every supported host is little-endian
@@ -207,25 +265,11 @@ public struct NPYArray: Sendable, Equatable {
         default:
             throw fail("unsupported dtype \(header.descriptor) (supported: <f4, <f8, <i4, <i8, |u1)")
         }
-        let (expectedBytes, overflow) = elementCount.multipliedReportingOverflow(by: elementSize)
-        guard !overflow, data.count == expectedBytes else {
-            throw fail("data size mismatch: shape \(header.shape) of \(descriptor) needs \(expectedBytes) bytes "
-                       + "but \(data.count) follow the header")
-        }
-        var elements: Elements
-        switch descriptor {
-        case "<f4": elements = .float32(readLittleEndian(data) { Float(bitPattern: $0.bitPattern.byteSwapped) })
-        case "<f8": elements = .float64(readLittleEndian(data) { Double(bitPattern: $0.bitPattern.byteSwapped) })
-        case "<i4": elements = .int32(readLittleEndian(data) { $0.byteSwapped })
-        case "<i8": elements = .int64(readLittleEndian(data) { $0.byteSwapped })
-        default: elements = .uint8(Array(data))
-        }
-        if header.fortranOrder && header.shape.count > 1 {
-            elements = transposedFromFortranOrder(elements, shape: header.shape)
-        }
-        var array = try NPYArray(shape: header.shape, elements: elements)
-        array.source = source
-        return array
+        let dataStart = headerStart + headerLength
+        let (dataBytes, overflowMultiply) = elementCount.multipliedReportingOverflow(by: elementSize)
+        let (byteCount, overflowAdd) = dataBytes.addingReportingOverflow(dataStart)
+        guard !overflowMultiply, !overflowAdd else { throw fail("shape \(header.shape) of \(descriptor) is too large") }
+        return Layout(header: header, descriptor: descriptor, dataStart: dataStart, byteCount: byteCount)
     }
 
     /// Elements of type `T` stored little-endian in `data` (whose size is a multiple of T's);

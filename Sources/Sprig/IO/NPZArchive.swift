@@ -10,6 +10,11 @@ public enum NPZArchive {
     /// The arrays of the archive at `path`, keyed by entry name without `.npy`. Entries that
     /// are not `.npy` files are ignored. Throws `SprigError.io` if the file cannot be read and
     /// `SprigError.format` (naming the path and the entry) if it is not a valid archive.
+    ///
+    /// Reading is bounded, so a small file cannot make it inflate gigabytes: each entry's
+    /// declared size is checked against the machine's memory before inflating, compared with
+    /// what its `.npy` header says the array needs as soon as the header has been inflated, and
+    /// an entry that inflates beyond its declared size is refused at that point.
     public static func read(path: String) throws -> [String: NPYArray] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -30,39 +35,62 @@ public enum NPZArchive {
         var arrays: [String: NPYArray] = [:]
         for entry in archive where entry.type == .file && entry.path.hasSuffix(".npy") {
             let name = String(entry.path.dropLast(4))
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
-            let checksum: CRC32
-            do {
-                checksum = try archive.extract(entry, bufferSize: bufferSize) { chunk in
-                    bytes.append(contentsOf: chunk)
-                }
-            } catch {
-                throw SprigError.format(path: path, reason: "entry \(entry.path) is corrupt or truncated (\(error))")
-            }
-            // ZIPFoundation's streaming extract computes the CRC-32 but does not compare it.
-            guard checksum == entry.checksum else {
-                throw SprigError.format(path: path, reason: "entry \(entry.path) is corrupt: its CRC-32 is "
-                                        + "\(hex(checksum)) but the archive lists \(hex(entry.checksum))")
-            }
-            guard UInt64(bytes.count) == entry.uncompressedSize else {
-                throw SprigError.format(path: path, reason: "entry \(entry.path) has \(bytes.count) bytes but the "
-                                        + "archive lists \(entry.uncompressedSize)")
-            }
             guard arrays[name] == nil else {
                 throw SprigError.format(path: path, reason: "entry \(entry.path) appears twice")
             }
-            arrays[name] = try NPYArray.decode(bytes, source: "\(path): \(name)")
+            arrays[name] = try NPYArray.decode(try extract(entry, of: archive, path: path), source: "\(path): \(name)")
         }
         return arrays
+    }
+
+    /// The inflated bytes of `entry`, read within the bounds described at `read(path:)`.
+    private static func extract(_ entry: Entry, of archive: Archive, path: String) throws -> [UInt8] {
+        func bad(_ reason: String) -> SprigError { .format(path: path, reason: "entry \(entry.path) \(reason)") }
+        var budget = MemoryBudget("entry \(entry.path) of \(path)")
+        do {
+            try budget.add(Int(clamping: entry.uncompressedSize), elementSize: 1)
+            try budget.check()
+        } catch let error as SprigError {
+            throw bad("declares \(entry.uncompressedSize) bytes, more than can be read: \(error)")
+        }
+        let declared = Int(entry.uncompressedSize)
+        var bytes: [UInt8] = []
+        var needed: Int?
+        let checksum: CRC32
+        do {
+            checksum = try archive.extract(entry, bufferSize: bufferSize) { chunk in
+                guard chunk.count <= declared - bytes.count else {
+                    throw bad("inflates beyond the \(declared) bytes the archive declares for it")
+                }
+                bytes.append(contentsOf: chunk)
+                if needed == nil, let size = try NPYArray.encodedByteCount(prefix: bytes, source: "\(path): \(entry.path)") {
+                    guard size == declared else {
+                        throw bad("declares \(declared) bytes but its .npy header needs \(size)")
+                    }
+                    needed = size
+                    bytes.reserveCapacity(size)
+                }
+            }
+        } catch let error as SprigError {
+            throw error
+        } catch {
+            throw bad("is corrupt or truncated (\(error))")
+        }
+        // ZIPFoundation's streaming extract computes the CRC-32 but does not compare it.
+        guard checksum == entry.checksum else {
+            throw bad("is corrupt: its CRC-32 is \(hex(checksum)) but the archive lists \(hex(entry.checksum))")
+        }
+        guard bytes.count == declared else {
+            throw bad("has \(bytes.count) bytes but the archive lists \(declared)")
+        }
+        return bytes
     }
 
     private static func hex(_ value: CRC32) -> String { "0x" + String(value, radix: 16, uppercase: true) }
 
     /// Writes `arrays` as entries `NAME.npy` (stored, or deflated when `compressed`) of a new
-    /// archive at `path`, replacing any file there. The archive is written to a temporary file
-    /// in the same directory and renamed over `path`, so `path` is never half-written; on
-    /// failure the temporary file is removed. Names must be non-empty and distinct.
+    /// archive at `path`, replacing any file there, through `AtomicFile` (so `path` is never
+    /// half-written). Names must be non-empty and distinct.
     public static func write(_ arrays: [(name: String, array: NPYArray)], to path: String,
                              compressed: Bool = false) throws {
         var names = Set<String>()
@@ -72,32 +100,8 @@ public enum NPZArchive {
                 throw SprigError.invalidArgument("\(path): the array name \(name) is used twice")
             }
         }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
-              isDirectory.boolValue else {
-            throw SprigError.io(path: path, reason: "cannot write: the directory \(directory.path) does not exist")
-        }
-        let uniqueSuffix = "\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0 ... .max))"
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(uniqueSuffix).tmp")
-        do {
-            do {
-                try writeArchive(arrays, to: temporary, compressed: compressed)
-                // Flush to disk before the rename so a crash cannot leave a renamed empty file.
-                let handle = try FileHandle(forWritingTo: temporary)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                throw SprigError.io(path: path, reason: "cannot write the archive (\(error))")
-            }
-            guard rename(temporary.path, path) == 0 else {
-                throw SprigError.io(path: path, reason: "cannot move the finished archive into place: "
-                                    + String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+        try AtomicFile.replace(path) { temporary in
+            try writeArchive(arrays, to: URL(fileURLWithPath: temporary), compressed: compressed)
         }
     }
 

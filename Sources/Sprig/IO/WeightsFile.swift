@@ -38,10 +38,15 @@ public enum WeightsFile {
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw SprigError.io(path: path, reason: "directory \(folder) is not writable")
         }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SprigError.fileError(path: path, action: "write the weights", errno: EISDIR)
+        }
     }
 
     /// A network with `configuration`'s sizes, activations and seed, and the patterns and
     /// values stored in `path` (the configuration's densities are replaced by the file's).
+    /// Every array is checked: shapes against `--layer-sizes`, CSR structure (`indptr` first),
+    /// and every weight and bias finite; errors name the file, the array and the index.
     public static func load(path: String, configuration: NetworkConfiguration) throws -> Network {
         let arrays = try NPZArchive.read(path: path)
         let sizes = configuration.layerSizes
@@ -49,6 +54,22 @@ public enum WeightsFile {
         func array(_ name: String) throws -> NPYArray {
             guard let a = arrays[name] else { throw SprigError.format(path: path, reason: "missing array \(name)") }
             return a
+        }
+        /// A one-dimensional array's elements.
+        func vector(_ name: String) throws -> NPYArray {
+            let a = try array(name)
+            guard a.shape.count == 1 else {
+                throw SprigError.format(path: path, reason: "\(name) has shape \(a.shape) but must be one-dimensional")
+            }
+            return a
+        }
+        /// The values of a float array, refusing NaN and ±infinity.
+        func finiteFloats(_ name: String, _ a: NPYArray) throws -> [Float] {
+            let values = try a.floats()
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw SprigError.format(path: path, reason: "\(name)[\(index)] is \(values[index]): weights and biases must be finite")
+            }
+            return values
         }
         guard arrays["W\(layerCount + 1)"] == nil && arrays["W\(layerCount + 1).data"] == nil else {
             throw SprigError.format(path: path, reason: "the file has more than the \(layerCount) layers of --layer-sizes")
@@ -58,18 +79,28 @@ public enum WeightsFile {
         var biasValues: [[Float]] = []
         for l in 0..<layerCount {
             let k = l + 1, rows = sizes[l + 1], columns = sizes[l]
-            if arrays["W\(k).data"] != nil {
-                let shape = try array("W\(k).shape").integers()
+            let csrNames = ["W\(k).data", "W\(k).indices", "W\(k).indptr", "W\(k).shape"].filter { arrays[$0] != nil }
+            if arrays["W\(k)"] != nil && !csrNames.isEmpty {
+                throw SprigError.format(path: path, reason: "layer \(k) is given twice: as dense W\(k) and as CSR "
+                                        + csrNames.joined(separator: ", ") + "; keep one")
+            }
+            if !csrNames.isEmpty {
+                let shape = try vector("W\(k).shape").integers()
                 guard shape == [rows, columns] else {
                     throw SprigError.format(path: path, reason: "W\(k).shape is \(shape) but --layer-sizes gives layer \(k) the shape [\(rows), \(columns)]")
                 }
-                let indices = try array("W\(k).indices").integers()
-                guard indices.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
-                    throw SprigError.format(path: path, reason: "W\(k).indices holds a negative or too large column index")
+                let indices = try vector("W\(k).indices").integers()
+                if let bad = indices.firstIndex(where: { $0 < 0 || $0 > Int(Int32.max) }) {
+                    throw SprigError.format(path: path, reason: "W\(k).indices[\(bad)] is \(indices[bad]), not a column index")
                 }
-                let pattern = try SparsityPattern(rows: rows, columns: columns, rowOffsets: try array("W\(k).indptr").integers(),
-                                                  columnIndices: indices.map(Int32.init), context: "\(path): W\(k)")
-                let data = try array("W\(k).data").floats()
+                let pattern: SparsityPattern
+                do {
+                    pattern = try SparsityPattern(rows: rows, columns: columns, rowOffsets: try vector("W\(k).indptr").integers(),
+                                                  columnIndices: indices.map(Int32.init), context: "W\(k)")
+                } catch SprigError.invalidArgument(let reason) {
+                    throw SprigError.format(path: path, reason: reason)
+                }
+                let data = try finiteFloats("W\(k).data", try vector("W\(k).data"))
                 guard data.count == pattern.nonzeroCount else {
                     throw SprigError.format(path: path, reason: "W\(k).data has \(data.count) values but W\(k).indices has \(pattern.nonzeroCount)")
                 }
@@ -80,7 +111,7 @@ public enum WeightsFile {
                 guard dense.shape == [rows, columns] else {
                     throw SprigError.format(path: path, reason: "W\(k) has shape \(dense.shape) but --layer-sizes gives layer \(k) the shape [\(rows), \(columns)]")
                 }
-                let values = try dense.floats()
+                let values = try finiteFloats("W\(k)", dense)
                 if values.contains(0) {
                     let positions = values.indices.filter { values[$0] != 0 }
                     patterns.append(SparsityPattern(sortedPositions: positions, rows: rows, columns: columns))
@@ -92,11 +123,11 @@ public enum WeightsFile {
             } else {
                 throw SprigError.format(path: path, reason: "missing array W\(k) (or W\(k).data, W\(k).indices, W\(k).indptr, W\(k).shape)")
             }
-            let bias = try array("b\(k)").floats()
-            guard bias.count == rows else {
-                throw SprigError.format(path: path, reason: "b\(k) has \(bias.count) values but layer \(k) has \(rows) outputs")
+            let bias = try array("b\(k)")
+            guard bias.shape == [rows] else {
+                throw SprigError.format(path: path, reason: "b\(k) has shape \(bias.shape) but layer \(k) has \(rows) outputs (shape [\(rows)])")
             }
-            biasValues.append(bias)
+            biasValues.append(try finiteFloats("b\(k)", bias))
         }
         var configuration = configuration
         configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }

@@ -41,9 +41,12 @@ public struct SparsityPattern: Equatable, Sendable {
         guard rowOffsets[rows] == columnIndices.count else {
             return "indptr[\(rows)] is \(rowOffsets[rows]) but there are \(columnIndices.count) column indices"
         }
+        // indptr in full before any column is read through it: monotone, so within 0…nnz.
+        for r in 0..<rows where rowOffsets[r] > rowOffsets[r + 1] {
+            return "indptr is not monotone at index \(r + 1) (indptr[\(r)] = \(rowOffsets[r]) > indptr[\(r + 1)] = \(rowOffsets[r + 1]))"
+        }
         for r in 0..<rows {
             let start = rowOffsets[r], end = rowOffsets[r + 1]
-            guard start <= end else { return "indptr is not monotone at row \(r) (\(start) > \(end))" }
             var previous: Int32 = -1
             for p in start..<end {
                 let c = columnIndices[p]
@@ -107,13 +110,13 @@ public struct SparsityPattern: Equatable, Sendable {
         self.init(unchecked: rows, columns: columns, rowOffsets: offsets, columnIndices: indices)
     }
 
-    /// A 64-bit FNV-1a hash of shape and structure, to check that ranks agree on the pattern.
+    /// A stable hash (`StableHasher`) of shape and structure, to check that ranks agree on the pattern.
     public var structureHash: UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        @inline(__always) func mix(_ v: UInt64) { hash = (hash ^ v) &* 0x0000_0100_0000_01B3 }
-        mix(UInt64(rows)); mix(UInt64(columns))
-        for o in rowOffsets { mix(UInt64(o)) }
-        for c in columnIndices { mix(UInt64(UInt32(bitPattern: c))) }
-        return hash
+        var hasher = StableHasher()
+        hasher.combine(rows)
+        hasher.combine(columns)
+        rowOffsets.withUnsafeBytes { hasher.combine(bytes: $0) }
+        columnIndices.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.value
     }
 }

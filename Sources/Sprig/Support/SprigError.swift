@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors caused by a user's input (files, flags, configuration). Each names what is wrong
 /// and where; the command-line tool prints the description as one `error:` line.
 public enum SprigError: Error, CustomStringConvertible, Equatable {
@@ -13,6 +15,41 @@ public enum SprigError: Error, CustomStringConvertible, Equatable {
         case .invalidArgument(let reason): return reason
         case .io(let path, let reason): return "\(path): \(reason)"
         case .format(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+
+    /// `.io` for a failed operation on `path` with the cause in words, e.g.
+    /// `w.npz: cannot write: No space left on device`. `action` says what was tried
+    /// ("write", "create the directory"); the cause is `strerror` of `code`.
+    public static func fileError(path: String, action: String, errno code: Int32) -> SprigError {
+        .io(path: path, reason: "cannot \(action): \(String(cString: strerror(code)))")
+    }
+
+    /// `.io` for a Foundation or POSIX `error` met while doing `action` on `path`, with the
+    /// cause in words: the POSIX error number of the error (or of its `NSUnderlyingErrorKey`)
+    /// as `strerror` says it, else Foundation's code translated ("File exists", "No space left
+    /// on device", …). A `SprigError` is returned as it is.
+    public static func fileError(path: String, action: String, error: Error) -> SprigError {
+        if let error = error as? SprigError { return error }
+        if let code = posixCode(of: error as NSError) { return fileError(path: path, action: action, errno: code) }
+        return .io(path: path, reason: "cannot \(action): \(error.localizedDescription)")
+    }
+
+    /// The POSIX error number behind a Foundation error, when there is one.
+    private static func posixCode(of error: NSError) -> Int32? {
+        if error.domain == NSPOSIXErrorDomain { return Int32(error.code) }
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, let code = posixCode(of: underlying) {
+            return code
+        }
+        guard error.domain == NSCocoaErrorDomain else { return nil }
+        switch CocoaError.Code(rawValue: error.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return ENOENT
+        case .fileReadNoPermission, .fileWriteNoPermission: return EACCES
+        case .fileWriteFileExists: return EEXIST
+        case .fileWriteOutOfSpace: return ENOSPC
+        case .fileWriteVolumeReadOnly: return EROFS
+        case .fileReadTooLarge: return EFBIG
+        default: return nil
         }
     }
 }
