@@ -328,20 +328,26 @@ final class FileHardeningTests: XCTestCase {
     }
 
     func testAFullDiskIsReportedInWords() throws {
-        // A 64 KiB tmpfs fills up; where mounting is not allowed, /dev/full is written directly.
+        // Through the binary under a 4 KiB file-size limit (SIGXFSZ ignored, so writes fail with
+        // EFBIG as on a full disk): one line in words, no weights file, no temporary file.
         let directory = try TestFiles.makeDirectory(self)
-        let mount = try TestFiles.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", directory])
-        if mount.status == 0 {
-            defer { _ = try? TestFiles.run(["umount", directory]) }
-            let big = try NPYArray(shape: [200_000], elements: .float32(.init(repeating: 1, count: 200_000)))
-            assertSprigError(try NPZArchive.write([("W1", big)], to: directory + "/w.npz"), kind: .io,
-                             mentions: [directory + "/w.npz", "No space left on device"])
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
-        } else {
-            let result = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "4,3,2", "--train-size", "20",
-                                    "--test-size", "5", "--epochs", "1", "--threads", "1", "--metrics", "/dev/full"])
-            XCTAssertNotEqual(result.status, 0, "mount failed (\(mount.errors)); /dev/full: \(result.errors)")
-        }
+        let result = try TestFiles.run(["bash", "-c", "trap '' XFSZ; ulimit -f 4; exec \"$0\" \"$@\"", Self.binary, "train",
+                                        "--dataset", "synthetic", "--layer-sizes", "20,200,3", "--densities", "1,1",
+                                        "--train-size", "20", "--test-size", "5", "--epochs", "1", "--threads", "1",
+                                        "--save-weights", directory + "/w.npz"])
+        assertOneErrorLine(result, mentions: [directory + "/w.npz", "cannot write: File too large"], status: 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
+
+        // A 64 KiB tmpfs that fills up, where this machine lets the test mount one.
+        let small = try TestFiles.makeDirectory(self)
+        guard try TestFiles.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small]).status == 0 else { return }
+        defer { _ = try? TestFiles.run(["umount", small]) }
+        let big = try NPYArray(shape: [200_000], elements: .float32(.init(repeating: 1, count: 200_000)))
+        assertSprigError(try NPZArchive.write([("W1", big)], to: small + "/w.npz"), kind: .io,
+                         mentions: [small + "/w.npz", "No space left on device"])
+        assertSprigError(try AtomicFile.write([UInt8](repeating: 7, count: 200_000), to: small + "/raw"), kind: .io,
+                         mentions: [small + "/raw", "No space left on device"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: small), [])
     }
 
     // MARK: Temporary files of killed writers (item 19)

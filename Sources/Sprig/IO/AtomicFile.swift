@@ -36,7 +36,14 @@ public enum AtomicFile {
         let temporary = (folder as NSString).appendingPathComponent(
             ".\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16))\(suffix)")
         do {
-            try body(temporary)
+            errno = 0
+            do { try body(temporary) } catch {
+                // A writer that reports no cause (ZIPFoundation's "operation could not be
+                // completed") failed in a system call: errno still holds what that call said.
+                let code = errno
+                guard !(error is SprigError), SprigError.posixCode(of: error as NSError) == nil, code != 0 else { throw error }
+                throw SprigError.fileError(path: path, action: "write", errno: code)
+            }
             try synchronize(temporary, path: path)
             guard rename(temporary, path) == 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
         } catch {

@@ -36,7 +36,7 @@ public enum SprigError: Error, CustomStringConvertible, Equatable {
     }
 
     /// The POSIX error number behind a Foundation error, when there is one.
-    private static func posixCode(of error: NSError) -> Int32? {
+    static func posixCode(of error: NSError) -> Int32? {
         if error.domain == NSPOSIXErrorDomain { return Int32(error.code) }
         if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, let code = posixCode(of: underlying) {
             return code
