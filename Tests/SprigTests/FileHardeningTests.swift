@@ -309,6 +309,11 @@ final class FileHardeningTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory + "/taken.npz", withIntermediateDirectories: false)
         assertSprigError(try WeightsFile.checkWritable(path: directory + "/taken.npz"), kind: .io,
                          mentions: [directory + "/taken.npz", "Is a directory"])
+        // An unwritable destination is found before training, not after it.
+        let proc = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "4,3,2", "--train-size", "20", "--test-size", "5",
+                              "--epochs", "1", "--threads", "1", "--save-weights", "/proc/sprig-test.npz"])
+        assertOneErrorLine(proc, mentions: ["/proc/sprig-test.npz", "cannot write: No such file or directory"], status: 1)
+        XCTAssertFalse(proc.output.contains("epoch 1/1"), proc.output)
         // Nothing half-written or left behind.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), ["file", "taken.npz"])
 

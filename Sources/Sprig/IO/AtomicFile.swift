@@ -11,7 +11,7 @@ public enum AtomicFile {
     public static func write(to path: String, body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         try replace(path) { temporary in
             guard let file = fopen(temporary, "wb") else {
-                throw SprigError.fileError(path: path, action: "create \(temporary)", errno: errno)
+                throw SprigError.fileError(path: path, action: "write", errno: errno)
             }
             defer { fclose(file) }
             try body { bytes in
@@ -29,12 +29,8 @@ public enum AtomicFile {
     /// The general form: `body` writes the whole new file at the temporary path it is given
     /// (with any writer, e.g. a ZIP library); it is then flushed to disk and renamed over `path`.
     public static func replace(_ path: String, writingWith body: (_ temporary: String) throws -> Void) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let folder = directory.isEmpty ? "." : directory
-        removeStaleTemporaryFiles(in: folder)
-        let name = (path as NSString).lastPathComponent
-        let temporary = (folder as NSString).appendingPathComponent(
-            ".\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16))\(suffix)")
+        removeStaleTemporaryFiles(in: folder(of: path))
+        let temporary = temporaryPath(for: path)
         do {
             errno = 0
             do { try body(temporary) } catch {
@@ -52,8 +48,35 @@ public enum AtomicFile {
         }
     }
 
+    /// Fails now, with the cause in words, when `write` could not create its temporary file
+    /// beside `path` or `path` is a directory: creates and removes such a file.
+    public static func checkWritable(_ path: String) throws {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw SprigError.fileError(path: path, action: "write", errno: EISDIR)
+        }
+        let probe = temporaryPath(for: path)
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw SprigError.fileError(path: path, action: "write", errno: errno) }
+        close(descriptor)
+        unlink(probe)
+    }
+
     private static let marker = ".sprig-"
     private static let suffix = ".tmp"
+
+    /// The directory `path` is in ("." for a bare name).
+    private static func folder(of path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
+    }
+
+    /// A fresh temporary name beside `path`: `.<name>.sprig-<pid>-<random hex>.tmp`.
+    private static func temporaryPath(for path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        return (folder(of: path) as NSString).appendingPathComponent(
+            ".\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0 ... .max), radix: 16))\(suffix)")
+    }
 
     /// Flushes the file at `temporary` to disk, so a crash after the rename cannot leave an empty file.
     private static func synchronize(_ temporary: String, path: String) throws {

@@ -27,21 +27,8 @@ public enum WeightsFile {
         try NPZArchive.write(arrays, to: path)
     }
 
-    /// Fails early (before training) when `path` cannot be written.
-    public static func checkWritable(path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let folder = directory.isEmpty ? "." : directory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SprigError.io(path: path, reason: "directory \(folder) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw SprigError.io(path: path, reason: "directory \(folder) is not writable")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw SprigError.fileError(path: path, action: "write the weights", errno: EISDIR)
-        }
-    }
+    /// Fails early (before training) when `path` cannot be written, with the cause in words.
+    public static func checkWritable(path: String) throws { try AtomicFile.checkWritable(path) }
 
     /// A network with `configuration`'s sizes, activations and seed, and the patterns and
     /// values stored in `path` (the configuration's densities are replaced by the file's).
