@@ -247,7 +247,12 @@ final class FileHardeningTests: XCTestCase {
         try writeInflatingArchive(directory + "/declared.npz", shape: 4, zeros: 16, declare: 0xFFFF_FF00)
         XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: directory + "/declared.npz")[.size] as! Int, 1000)
         assertSprigError(try NPZArchive.read(path: directory + "/declared.npz"), kind: .format,
-                         mentions: ["declared.npz", "W1.npy", "declares \(0xFFFF_FF00) bytes"])
+                         mentions: ["declared.npz", "W1.npy", "\(0xFFFF_FF00) bytes"])
+        // Where the machine has the memory, the .npy header is what refuses it.
+        if MemoryBudget.machineBytes > 8 << 30 {
+            assertSprigError(try NPZArchive.read(path: directory + "/declared.npz"), kind: .format,
+                             mentions: ["declares \(0xFFFF_FF00) bytes but its .npy header needs 144"])
+        }
     }
 
     func testOneGibibyteOfZerosIsRefusedWithoutInflatingIt() throws {

@@ -46,16 +46,16 @@ public enum NPZArchive {
     /// The inflated bytes of `entry`, read within the bounds described at `read(path:)`.
     private static func extract(_ entry: Entry, of archive: Archive, path: String) throws -> [UInt8] {
         func bad(_ reason: String) -> SprigError { .format(path: path, reason: "entry \(entry.path) \(reason)") }
-        var budget = MemoryBudget("entry \(entry.path) of \(path)")
+        var budget = MemoryBudget("entry \(entry.path), declaring \(entry.uncompressedSize) bytes,")
         do {
             try budget.add(Int(clamping: entry.uncompressedSize), elementSize: 1)
             try budget.check()
         } catch let error as SprigError {
-            throw bad("declares \(entry.uncompressedSize) bytes, more than can be read: \(error)")
+            throw SprigError.format(path: path, reason: error.description)
         }
         let declared = Int(entry.uncompressedSize)
         var bytes: [UInt8] = []
-        var needed: Int?
+        var headerChecked = false
         let checksum: CRC32
         do {
             checksum = try archive.extract(entry, bufferSize: bufferSize) { chunk in
@@ -63,11 +63,11 @@ public enum NPZArchive {
                     throw bad("inflates beyond the \(declared) bytes the archive declares for it")
                 }
                 bytes.append(contentsOf: chunk)
-                if needed == nil, let size = try NPYArray.encodedByteCount(prefix: bytes, source: "\(path): \(entry.path)") {
+                if !headerChecked, let size = try NPYArray.encodedByteCount(prefix: bytes, source: "\(path): \(entry.path)") {
                     guard size == declared else {
                         throw bad("declares \(declared) bytes but its .npy header needs \(size)")
                     }
-                    needed = size
+                    headerChecked = true
                     bytes.reserveCapacity(size)
                 }
             }
