@@ -293,6 +293,19 @@ final class FileHardeningTests: XCTestCase {
             assertSprigError(try GzipFile.readAll(path: directory + "/" + name), kind: .format,
                              mentions: [name, "trailing garbage", "\(2 * member.count) bytes of gzip data"])
         }
+        // Members longer than the 4 MiB input buffer, so member ends and starts fall across refills.
+        var random = RandomGenerator(seed: 11)
+        let noise = (0..<5_000_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        try TestFiles.write(noise, to: directory + "/noise")
+        let big = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestFiles.gzip(directory + "/noise"))))
+        XCTAssertGreaterThan(big.count, 4 << 20)
+        try TestFiles.write(big + member + big, to: directory + "/big.gz")
+        XCTAssertEqual(try GzipFile.readAll(path: directory + "/big.gz"), noise + text + noise)
+        try TestFiles.write(big + big + [0x1F, 0x8B, 0x08], to: directory + "/cut.gz")
+        assertSprigError(try GzipFile.readAll(path: directory + "/cut.gz"), kind: .format, mentions: ["cut.gz", "truncated or corrupt gzip"])
+        try TestFiles.write(big + Array("x".utf8), to: directory + "/bigx.gz")
+        assertSprigError(try GzipFile.readAll(path: directory + "/bigx.gz"), kind: .format,
+                         mentions: ["bigx.gz", "trailing garbage", "\(big.count) bytes of gzip data"])
         // A plain file that happens not to be gzip is still read as it is.
         try TestFiles.write(Array("garbage".utf8), to: directory + "/plain")
         XCTAssertEqual(try GzipFile.readAll(path: directory + "/plain"), Array("garbage".utf8))

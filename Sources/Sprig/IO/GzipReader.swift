@@ -12,7 +12,7 @@ import ZlibC
 /// `gzread` would ignore silently).
 public final class GzipReader {
     /// The size of the compressed input buffer.
-    public static let bufferSize = 1 << 22
+    private static let bufferSize = 1 << 22
 
     public let path: String
     private let file: UnsafeMutablePointer<FILE>
