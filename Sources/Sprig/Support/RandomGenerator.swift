@@ -23,8 +23,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         self.init(seed: seed &* 0x2545_F491_4F6C_DD1D ^ (stream &+ 0x632B_E59B_D9B4_E019))
     }
 
-    public init(state: (UInt64, UInt64, UInt64, UInt64)) { self.state = state }
-
     public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
         a.state.0 == b.state.0 && a.state.1 == b.state.1 && a.state.2 == b.state.2 && a.state.3 == b.state.3
     }
