@@ -1,9 +1,10 @@
 import Foundation
 
-/// xoshiro256** seeded through SplitMix64: fast, reproducible across platforms, and its
-/// whole state is four words (so a checkpoint can store it).
+/// xoshiro256** seeded through SplitMix64: fast and reproducible across platforms. Every use
+/// starts from the seed and a named stream (`init(seed:stream:)`), so nothing needs to store a
+/// generator's state: a checkpoint's epoch and step determine the shuffled order.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    private var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var s = seed
