@@ -69,6 +69,40 @@ final class CPUFeatureTests: XCTestCase {
         XCTAssertEqual(sprig_check_cpu_features(present, "node07", &message, 1024), 0)
     }
 
+    #if arch(x86_64)
+    /// A program built with CPUControl for a feature this CPU lacks stops before main with the
+    /// one error line and status 1 (not SIGILL); built without it, main runs.
+    func testAProgramBuiltForAMissingFeatureStopsBeforeMain() throws {
+        try TestFiles.requireTool(["clang", "--version"])
+        let flags = try kernelFlags()
+        let missing = try XCTUnwrap(kernelNames.keys.sorted().first { !flags.contains(kernelNames[$0]!) },
+                                    "this CPU has every feature the check knows")
+        let control = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/CPUControl").path
+        let dir = try TestFiles.makeDirectory(self)
+        try "#include <stdio.h>\nint main(void) { puts(\"main ran\"); return 0; }\n"
+            .write(toFile: "\(dir)/main.c", atomically: true, encoding: .utf8)
+        let host = try XCTUnwrap(ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init))
+        for (name, extra) in [("plain", [String]()), ("foreign", ["-m\(missing)"])] {
+            let build = try TestFiles.run(["clang", "-O2", "-I\(control)/include"] + extra
+                                          + ["\(control)/CPUControl.c", "\(dir)/main.c", "-o", "\(dir)/\(name)"])
+            XCTAssertEqual(build.status, 0, build.errors)
+        }
+        let plain = try TestFiles.run(["\(dir)/plain"])
+        XCTAssertEqual(plain.status, 0, plain.errors)
+        XCTAssertEqual(plain.output, "main ran\n")
+        let foreign = try TestFiles.run(["\(dir)/foreign"])
+        XCTAssertEqual(foreign.status, 1, foreign.errors)
+        XCTAssertEqual(foreign.output, "", "main ran on a CPU lacking \(missing)")
+        XCTAssertEqual(foreign.errors.split(separator: "\n").count, 1, foreign.errors)
+        XCTAssertTrue(foreign.errors.hasPrefix("error: this sprig was built for ") && foreign.errors.contains(" \(missing) but host \(host)")
+                      && foreign.errors.contains("; rebuild with SPRIG_TARGET_CPU=x86-64-v3"), foreign.errors)
+        // The feature it names (the first of the build's that this CPU lacks; -mX may imply others) is one the kernel does not list.
+        let named = try XCTUnwrap(foreign.errors.components(separatedBy: " lacks ").last?.split(separator: ";").first.map(String.init))
+        XCTAssertFalse(flags.contains(try XCTUnwrap(kernelNames[named], named)), "\(named) is listed in /proc/cpuinfo")
+    }
+    #endif
+
     /// launch.sh with a hostfile naming another host builds and runs the portable binary; with
     /// this host only, the native one.
     func testLaunchBuildsPortablyForOtherHosts() throws {
