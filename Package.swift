@@ -12,8 +12,11 @@ let clangTarget = "-mcpu=\(targetCPU)"   // AArch64 names CPUs
 #else
 let clangTarget = "-march=\(targetCPU)"  // x86 names instruction-set levels
 #endif
+// Instruction-set levels (x86-64-v2, -v3, -v4) are not CPUs to the Swift compiler's -target-cpu:
+// Swift code then takes its features from the C importer's -march.
+let swiftTargetCPU = targetCPU.hasPrefix("x86-64-v") ? [] : ["-target-cpu", targetCPU]
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", clangTarget, "-target-cpu", targetCPU],
+    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", clangTarget] + swiftTargetCPU,
                  .when(configuration: .release)),
 ]
 
