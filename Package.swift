@@ -3,10 +3,20 @@ import PackageDescription
 
 // Hot kernels are compiled without bounds checks in release builds (measured: see bench/README.md).
 // SPRIG_TARGET_CPU picks the instruction set the kernels are compiled for ("native" by default:
-// build on the machine that runs it, as launch.sh does; set e.g. "x86-64-v3" for a portable binary).
+// build on the machine that runs it, as launch.sh does; "x86-64-v3" or, on AArch64, "generic" for
+// a portable binary, as launch.sh builds for a hostfile naming other hosts). CPUControl is compiled
+// for the same target, so its start-up check knows the features the build needs.
 let targetCPU = Context.environment["SPRIG_TARGET_CPU"] ?? "native"
+#if arch(arm64)
+let clangTarget = "-mcpu=\(targetCPU)"   // AArch64 names CPUs
+#else
+let clangTarget = "-march=\(targetCPU)"  // x86 names instruction-set levels
+#endif
+// Instruction-set levels (x86-64-v2, -v3, -v4) are not CPUs to the Swift compiler's -target-cpu:
+// Swift code then takes its features from the C importer's -march.
+let swiftTargetCPU = targetCPU.hasPrefix("x86-64-v") ? [] : ["-target-cpu", targetCPU]
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=\(targetCPU)", "-target-cpu", targetCPU],
+    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", clangTarget] + swiftTargetCPU,
                  .when(configuration: .release)),
 ]
 
@@ -28,7 +38,8 @@ let package = Package(
         .systemLibrary(name: "ZlibC", path: "Sources/ZlibC", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
-        .target(name: "CPUControl", path: "Sources/CPUControl"),
+        .target(name: "CPUControl", path: "Sources/CPUControl",
+                cSettings: [.unsafeFlags([clangTarget], .when(configuration: .release))]),
         .target(
             name: "Sprig",
             dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl",

@@ -6,12 +6,18 @@
 #   ./launch.sh -np 8 --hostfile hostfiles/two-nodes -- train ...
 #   ./launch.sh --test                          build and run the test suite
 # Options: -np N (ranks, default 2), --hostfile FILE, --oversubscribe (more ranks than
-# slots; added by itself when N exceeds the slots), --dry-run (print the mpirun command).
+# slots; added by itself when N exceeds the slots), --dry-run (print the build and mpirun commands).
+# A hostfile naming any other host gets a portable build (.build-portable, SPRIG_TARGET_CPU
+# x86-64-v3 or generic on AArch64) so that nodes with other CPUs run it too.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-mnist iproute2 procps python3-venv)
+# What the tests use besides: independent readers and writers (gzip, NumPy and SciPy, the
+# latter only when the python3 on PATH cannot import them already), hostname.
+TEST_PACKAGES=(gzip hostname coreutils)
+python3 -c "import numpy, scipy.sparse" >/dev/null 2>&1 || TEST_PACKAGES+=(python3 python3-numpy python3-scipy)
 mode=run
 ranks=2
 hostfile=""
@@ -19,7 +25,7 @@ oversubscribe=0
 dry_run=0
 sprig_args=()
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 fail() { echo "error: launch.sh: $*" >&2; exit 64; }
 
 while [ $# -gt 0 ]; do
@@ -36,10 +42,10 @@ while [ $# -gt 0 ]; do
 done
 [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "-np takes a positive number of ranks, not '$ranks'"
 
-# Installs whichever of PACKAGES is missing (apt-get; sudo when not root).
+# Installs whichever of the given packages is missing (apt-get; sudo when not root).
 install_packages() {
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -55,7 +61,9 @@ hostfile_slots() {
     awk '{ sub(/#.*/, "") } NF { n = 1; for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { split($i, a, "="); n = a[2] } s += n } END { print s + 0 }' "$1"
 }
 
-[ $dry_run -eq 1 ] || install_packages
+if [ $dry_run -eq 0 ]; then
+    if [ "$mode" = test ]; then install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; else install_packages "${PACKAGES[@]}"; fi
+fi
 command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
 
 if [ "$mode" = test ]; then
@@ -75,7 +83,27 @@ if [ "$mode" = test ]; then
     exec swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing
 fi
 
-[ $dry_run -eq 1 ] || swift build -c release
+# True when the hostfile names a host other than this one (by name or address).
+names_other_host() {
+    local here=" localhost localhost.localdomain 127.0.0.1 ::1 $(hostname 2>/dev/null) $(hostname -s 2>/dev/null) $(hostname -f 2>/dev/null) $(hostname -I 2>/dev/null) "
+    local host
+    for host in $(awk '{ sub(/#.*/, "") } NF { print $1 }' "$1"); do
+        case "$here" in *" $host "*) ;; *) return 0 ;; esac
+    done
+    return 1
+}
+
+# A binary built for this CPU (-march=native) dies of SIGILL on a node whose CPU lacks one of
+# its instructions: across other hosts, build for a portable target in a build directory of its own.
+build=(swift build -c release)
+binary="$ROOT/.build/release/sprig"
+if [ -n "$hostfile" ] && [ -r "$hostfile" ] && names_other_host "$hostfile"; then
+    case "$(uname -m)" in x86_64) portable=x86-64-v3 ;; *) portable=generic ;; esac
+    export SPRIG_TARGET_CPU="${SPRIG_TARGET_CPU:-$portable}"
+    build=(env "SPRIG_TARGET_CPU=$SPRIG_TARGET_CPU" swift build -c release --scratch-path "$ROOT/.build-portable")
+    binary="$ROOT/.build-portable/release/sprig"
+fi
+if [ $dry_run -eq 1 ]; then printf '# build: '; printf '%q ' "${build[@]}"; echo; else "${build[@]}"; fi
 [ ${#sprig_args[@]} -gt 0 ] || sprig_args=(train)
 
 cores=$(nproc)
@@ -103,6 +131,6 @@ for v in PATH LD_LIBRARY_PATH OPENBLAS_CORETYPE; do [ -n "${!v:-}" ] && mpi+=(-x
 # Extra mpirun arguments, e.g. SPRIG_MPIRUN_ARGS="--mca btl_tcp_if_include 10.0.0.0/24".
 read -r -a extra <<< "${SPRIG_MPIRUN_ARGS:-}"
 mpi+=("${extra[@]}")
-cmd=("${mpi[@]}" "$ROOT/.build/release/sprig" "${sprig_args[@]}")
+cmd=("${mpi[@]}" "$binary" "${sprig_args[@]}")
 if [ $dry_run -eq 1 ]; then printf '%q ' "${cmd[@]}"; echo; exit 0; fi
 exec "${cmd[@]}"

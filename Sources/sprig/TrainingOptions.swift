@@ -18,7 +18,7 @@ extension TrainingRun.Options {
             network.densities = try ErdosRenyi.densities(layerSizes: sizes, overall: overall)
         }
         network.hiddenActivation = try Activation(parsing: c.activation)
-        network.outputActivation = try Activation(parsing: c.outputActivation)
+        network.outputActivation = try Activation(parsing: c.outputActivation, flag: "--output-activation")
         network.initializer = try Initializer(parsing: c.initializer)
         guard let fanIn = Initializer.FanIn(rawValue: c.fanIn) else {
             throw SprigError.invalidArgument("--fan-in must be dense or sparse, not '\(c.fanIn)'")

@@ -5,19 +5,21 @@ import XCTest
 /// The Graph Challenge engine: the challenge's own data and truth, an independent naive
 /// reference on generated networks, and every malformed input.
 final class ChallengeTests: XCTestCase {
-    static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/graph-challenge").path
+    /// The challenge's real 1024-neuron network, first 1200 inputs and truth, in the repository.
+    static var data: String { TestFiles.fixture("graph-challenge") }
 
-    func realData() throws -> String {
-        guard FileManager.default.fileExists(atPath: "\(Self.data)/neuron1024") else {
-            throw XCTSkip("the challenge data is not at \(Self.data)")
+    /// The fixtures' directory; fails the test (never skips it) when a file is missing.
+    static func realData() throws -> String {
+        for file in ["neuron1024/n1024-l1.tsv.gz", "neuron1024/n1024-l120.tsv.gz", "sparse-images-1024-first1200.tsv.gz",
+                     "neuron1024-l120-categories-first1200.tsv"] {
+            try TestFiles.requireFixture("graph-challenge/\(file)")
         }
-        return Self.data
+        return data
     }
 
     /// 120 layers, the first 1200 inputs: exactly the 19 categories of the truth file.
     func testRealNetworkGivesTheTruthCategories() throws {
-        let data = try realData()
+        let data = try Self.realData()
         let pool = ThreadPool(threads: 2)
         let layers = try ChallengeFiles.readNetwork(directory: "\(data)/neuron1024", neurons: 1024, layers: 120, pool: pool)
         XCTAssertTrue(layers.allSatisfy { layer in (0..<1024).allSatisfy { layer.transposed.count(ofRow: $0) == 32 } })
@@ -40,8 +42,8 @@ final class ChallengeTests: XCTestCase {
     }
 
     func testRealNetworkWithTwoRanksUnderMPIRun() throws {
-        let data = try realData()
-        guard (try? TestFiles.run(["mpirun", "--version"]))?.status == 0 else { throw XCTSkip("mpirun is not installed") }
+        let data = try Self.realData()
+        try TestFiles.requireTool(["mpirun", "--version"])
         let dir = try TestFiles.makeDirectory(self)
         let arguments = ["challenge", "run", "--network", "\(data)/neuron1024", "--neurons", "1024", "--layers", "120",
                          "--inputs", "\(data)/sparse-images-1024-first1200.tsv.gz",
@@ -138,12 +140,10 @@ final class ChallengeTests: XCTestCase {
         do { _ = try ChallengeFiles.readLayer(directory: dir, neurons: 4, layer: 7); XCTFail("missing file accepted") }
         catch { XCTAssertTrue("\(error)".contains("n4-l7.tsv") && "\(error)".contains("missing layer file"), "\(error)") }
         // A layer of the wrong size: a 1024-neuron file read as 4 neurons.
-        if let data = try? realData() {
-            let other = try TestFiles.makeDirectory(self)
-            try FileManager.default.copyItem(atPath: "\(data)/neuron1024/n1024-l1.tsv.gz", toPath: "\(other)/n4-l1.tsv.gz")
-            do { _ = try ChallengeFiles.readLayer(directory: other, neurons: 4, layer: 1); XCTFail("wrong size accepted") }
-            catch { XCTAssertTrue("\(error)".contains("n4-l1.tsv.gz: line ") && "\(error)".contains("outside a 4-neuron layer"), "\(error)") }
-        }
+        let other = try TestFiles.makeDirectory(self)
+        try FileManager.default.copyItem(atPath: "\(try Self.realData())/neuron1024/n1024-l1.tsv.gz", toPath: "\(other)/n4-l1.tsv.gz")
+        do { _ = try ChallengeFiles.readLayer(directory: other, neurons: 4, layer: 1); XCTFail("wrong size accepted") }
+        catch { XCTAssertTrue("\(error)".contains("n4-l1.tsv.gz: line ") && "\(error)".contains("outside a 4-neuron layer"), "\(error)") }
         try "1\t3\t1\n2\t9\t1\n".write(toFile: "\(dir)/images.tsv", atomically: true, encoding: .utf8)
         do { _ = try ChallengeFiles.readInputs(path: "\(dir)/images.tsv", neurons: 4); XCTFail("pixel 9 accepted") }
         catch { XCTAssertTrue("\(error)".contains("images.tsv: line 2: pixel 9 is outside 1...4"), "\(error)") }
@@ -156,8 +156,7 @@ final class ChallengeTests: XCTestCase {
 /// The RadiX-Net generator against the challenge's own 1024-neuron network.
 final class RadixNetTests: XCTestCase {
     func testFirstSixLayersEqualTheChallengeNetwork() throws {
-        let data = ChallengeTests.data
-        guard FileManager.default.fileExists(atPath: "\(data)/neuron1024") else { throw XCTSkip("no challenge data") }
+        let data = try ChallengeTests.realData()
         for k in 1...6 {
             let real = try ChallengeFiles.readLayer(directory: "\(data)/neuron1024", neurons: 1024, layer: k)
             let generated = RadixNet.layer(neurons: 1024, layer: k, seed: 1)

@@ -10,8 +10,15 @@ final class CommandLineTests: XCTestCase {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sprig").path
     }
 
+    /// Fails the test when `sprig` was not built beside the test bundle.
+    static func requireBinary() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw TestFiles.MissingRequirement(description: "sprig is not built at \(binary) (build with --build-tests)")
+        }
+    }
+
     func sprig(_ arguments: [String]) throws -> TestFiles.ProcessResult {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw XCTSkip("sprig not built at \(Self.binary)") }
+        try Self.requireBinary()
         return try TestFiles.run([Self.binary] + arguments)
     }
 
@@ -97,10 +104,17 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--load-weights", dir + "/range.npz"], mentions: ["range.npz", "25"])
     }
 
-    /// A save into a missing directory is refused before training, and a failed run leaves no file.
+    /// A save into a missing directory is refused before training starts, and a run that fails
+    /// where the file could be written leaves nothing behind (no weights, no temporary file).
     func testSaveWeightsToMissingDirectoryFailsEarly() throws {
-        try assertFails(["--save-weights", "/nonexistent-sprig/w.npz"], mentions: ["/nonexistent-sprig"])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "/nonexistent-sprig/w.npz"))
+        let dir = try TestFiles.makeDirectory(self)
+        try assertFails(["--save-weights", "\(dir)/missing/w.npz"], mentions: ["\(dir)/missing"])
+        let early = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "20,8,3", "--train-size", "50", "--test-size", "10",
+                               "--epochs", "1", "--threads", "1", "--save-weights", "\(dir)/missing/w.npz"])
+        XCTAssertFalse(early.output.contains("epoch 1/1"), "trained before refusing the save: \(early.output)")
+        try TestFiles.write(Array("not a zip".utf8), to: dir + "/junk.npz")
+        try assertFails(["--load-weights", dir + "/junk.npz", "--save-weights", dir + "/w.npz"], mentions: ["junk.npz"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["junk.npz"])
     }
 
     func testHelpAndASuccessfulRunWithMetrics() throws {

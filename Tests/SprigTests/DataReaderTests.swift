@@ -141,13 +141,10 @@ final class DataReaderTests: XCTestCase {
     }
 
     /// Fashion-MNIST as distributed (60000 + 10000 images of 28 × 28, 6000 / 1000 per class,
-    /// the first training image an ankle boot, class 9), when installed.
-    func testFashionMNISTWhenPresent() throws {
+    /// the first training image an ankle boot, class 9).
+    func testFashionMNIST() throws {
         let directory = "/usr/share/datasets/fashion-mnist"
-        guard FileManager.default.fileExists(atPath: directory + "/train-labels-idx1-ubyte.gz")
-                || FileManager.default.fileExists(atPath: directory + "/train-labels-idx1-ubyte") else {
-            throw XCTSkip("Fashion-MNIST is not installed at \(directory)")
-        }
+        try TestFiles.requireDirectory(directory, package: "dataset-fashion-mnist")
         let (train, test) = try MNISTLoader.load(directory: directory, name: "fashion-mnist")
         XCTAssertEqual(train.count, 60_000)
         XCTAssertEqual(test.count, 10_000)

@@ -60,9 +60,9 @@ final class GPUTests: XCTestCase {
     }
 
     func testCUDAAwareMPIIsAskedOfTheLibrary() throws {
-        guard let info = try? TestFiles.run(["ompi_info", "--parsable", "--all"]), info.status == 0 else {
-            throw XCTSkip("ompi_info is not installed")
-        }
+        try TestFiles.requireTool(["ompi_info", "--version"])
+        let info = try TestFiles.run(["ompi_info", "--parsable", "--all"])
+        XCTAssertEqual(info.status, 0, info.errors)
         let built = info.output.contains("opal_built_with_cuda_support:value:true")
         XCTAssertEqual(CUDAAwareMPI.isSupported, built)
     }
@@ -70,8 +70,7 @@ final class GPUTests: XCTestCase {
     /// Where there is no GPU: `--device gpu` is one error line; `--device auto` runs on the CPU.
     func testDeviceFlagWithoutAGPU() throws {
         if (try? CUDADriver()) != nil { throw XCTSkip("this machine has a CUDA driver") }
-        let data = ChallengeTests.data
-        guard FileManager.default.fileExists(atPath: "\(data)/neuron1024") else { throw XCTSkip("no challenge data") }
+        let data = try ChallengeTests.realData()
         let arguments = [CommandLineTests.binary, "challenge", "run", "--network", "\(data)/neuron1024", "--neurons", "1024",
                          "--layers", "120", "--inputs", "\(data)/sparse-images-1024-first1200.tsv.gz",
                          "--truth", "\(data)/neuron1024-l120-categories-first1200.tsv", "--no-cache", "--device"]
@@ -89,8 +88,7 @@ final class GPUTests: XCTestCase {
     func testGPUInferenceGivesTheTruthCategories() throws {
         let context: GPUContext
         do { context = try GPUContext(localRank: 0) } catch { throw XCTSkip("no GPU can be used here: \(error)") }
-        let data = ChallengeTests.data
-        guard FileManager.default.fileExists(atPath: "\(data)/neuron1024") else { throw XCTSkip("no challenge data") }
+        let data = try ChallengeTests.realData()
         let pool = ThreadPool(threads: 2)
         let layers = try ChallengeFiles.readNetwork(directory: "\(data)/neuron1024", neurons: 1024, layers: 120, pool: pool)
         let engine = try GPUInferenceEngine(layers: layers, neurons: 1024, bias: -0.3, context: context)

@@ -2,9 +2,44 @@ import Foundation
 import Sprig
 import XCTest
 
-/// Helpers shared by the file-reading tests: scratch directories and external processes
-/// (the `gzip` tool and Python with NumPy) used as independent references.
+/// Helpers shared by the file-reading tests: scratch directories, the repository's fixtures and
+/// external processes (the `gzip` tool, Python with NumPy and SciPy, `mpirun`) used as
+/// independent references. A missing fixture or tool fails the test that needs it (only the
+/// GPU tests skip): `./launch.sh --test` installs every tool.
 enum TestFiles {
+    /// Something a test needs is not there; thrown, it fails the test with this message.
+    struct MissingRequirement: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The path of `name` under Tests/Fixtures.
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent(name).path
+    }
+
+    /// Fails the test when the fixture `name` (under Tests/Fixtures) is missing.
+    static func requireFixture(_ name: String) throws {
+        let path = fixture(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MissingRequirement(description: "the test fixture \(path) is missing (it is part of the repository)")
+        }
+    }
+
+    /// Fails the test when `command` (a tool's probe, e.g. `["mpirun", "--version"]`) does not succeed.
+    static func requireTool(_ command: [String]) throws {
+        guard (try? run(command))?.status == 0 else {
+            throw MissingRequirement(description: "'\(command.joined(separator: " "))' failed: \(command[0]) is needed (./launch.sh --test installs it)")
+        }
+    }
+
+    /// Fails the test when the directory `path` of an installed data set is missing.
+    static func requireDirectory(_ path: String, package: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MissingRequirement(description: "\(path) is missing (Debian package \(package); ./launch.sh --test installs it)")
+        }
+    }
+
     /// A new empty directory under the system temporary directory; removed by `addTeardownBlock`.
     static func makeDirectory(_ test: XCTestCase) throws -> String {
         let path = (NSTemporaryDirectory() as NSString)
@@ -52,17 +87,17 @@ enum TestFiles {
     /// Compresses `path` into `path.gz` with the system `gzip` tool, keeping the original.
     static func gzip(_ path: String) throws -> String {
         let result = try run(["gzip", "-kf", path])
-        guard result.status == 0 else { throw XCTSkip("gzip tool failed: \(result.errors)") }
+        guard result.status == 0 else { throw MissingRequirement(description: "the gzip tool failed: \(result.errors)") }
         return path + ".gz"
     }
 
-    /// Runs a Python script with NumPy (and SciPy when `needsSciPy`); skips the test when
-    /// python3 or the modules are missing, fails it when the script fails.
+    /// Runs a Python script with NumPy (and SciPy when `needsSciPy`); fails the test when
+    /// python3 or the modules are missing or the script fails.
     static func python(_ script: String, needsSciPy: Bool = false,
                        file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let probe = try? run(["python3", "-c", needsSciPy ? "import numpy, scipy.sparse" : "import numpy"])
         guard let probe, probe.status == 0 else {
-            throw XCTSkip("python3 with numpy\(needsSciPy ? " and scipy" : "") is not available")
+            throw MissingRequirement(description: "python3 with numpy\(needsSciPy ? " and scipy" : "") is needed (Debian: python3-numpy python3-scipy; ./launch.sh --test installs them)")
         }
         let result = try run(["python3", "-c", script])
         XCTAssertEqual(result.status, 0, "python failed:\n\(result.errors)", file: file, line: line)

@@ -6,9 +6,7 @@ final class TrainingTests: XCTestCase {
     /// (chance is 10 %; this run measured 78.6 %, so 76 % leaves room for float summation order).
     func testFashionMNISTSubsetLearns() throws {
         let directory = DatasetKind.fashionMNISTDirectory
-        guard FileManager.default.fileExists(atPath: directory) else {
-            throw XCTSkip("Fashion-MNIST not installed at \(directory) (Debian package dataset-fashion-mnist)")
-        }
+        try TestFiles.requireDirectory(directory, package: "dataset-fashion-mnist")
         var (train, test) = try MNISTLoader.load(directory: directory, name: "fashion-mnist")
         train = train.subset(12000)
         test = test.subset(2000)

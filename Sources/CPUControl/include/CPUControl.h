@@ -4,11 +4,20 @@
 // Subnormal floats slow sparse training 3-10x at high sparsity (Nerva's measurement).
 // MXCSR is per thread: call this on every thread that runs kernels.
 void sprig_flush_subnormals_to_zero(void);
-int sprig_subnormals_flushed(void);
 
-// 1 when the CPU (and OS) support the instruction set, else 0.
-int sprig_cpu_has_avx512f(void);
-int sprig_cpu_has_avx2(void);
+// 1 when this CPU (and OS) support the instruction-set feature (x86: __builtin_cpu_supports'
+// names, e.g. "avx2", "avx512f"; AArch64: "asimd", "lse", "fp16", "dotprod", "sve", "sve2",
+// "i8mm", "bf16"), 0 when not, -1 for a name it does not know.
+int sprig_cpu_supports(const char *feature);
+
+// The features this build was compiled for (the compiler's target macros under SPRIG_TARGET_CPU),
+// space-separated, e.g. "sse3 ssse3 sse4.1 sse4.2 popcnt avx avx2 fma bmi bmi2 f16c movbe lzcnt".
+const char *sprig_build_cpu_features(void);
+
+// 0 when this CPU supports every feature in `required` (space-separated); otherwise 1, with the
+// error line naming the host and the first missing feature written into `message`. A start-up
+// check runs it on the build's features before main and exits with status 1 on a mismatch.
+int sprig_check_cpu_features(const char *required, const char *host, char *message, unsigned long capacity);
 
 // Asks the CPU to bring the cache line holding `address` towards L1 (a hint; never faults).
 static inline void sprig_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }

@@ -95,7 +95,8 @@ public final class MPICommunicator: Communicator {
     }
 
     public func wait(_ pending: PendingCollective) throws {
-        guard var request: MPI_Request? = pending.request else { return }
+        guard let started = pending.request else { return }
+        var request: MPI_Request? = started
         try check(MPI_Wait(&request, sprig_mpi_status_ignore()), "MPI_Wait")
     }
 

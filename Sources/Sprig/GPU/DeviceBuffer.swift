@@ -30,13 +30,6 @@ public final class DeviceBuffer {
         try values.withUnsafeBytes { try driver.check(driver.copyHostToDevice(address + UInt64(offset), $0.baseAddress!, bytes), "cuMemcpyHtoD") }
     }
 
-    /// Copies raw host memory to the buffer.
-    public func upload(from pointer: UnsafeRawPointer, byteCount bytes: Int) throws {
-        precondition(bytes <= byteCount)
-        guard bytes > 0 else { return }
-        try driver.check(driver.copyHostToDevice(address, pointer, bytes), "cuMemcpyHtoD")
-    }
-
     /// The first `count` elements, as `T`.
     public func download<T>(_ count: Int, as type: T.Type = T.self) throws -> [T] {
         precondition(count * MemoryLayout<T>.stride <= byteCount)

@@ -15,16 +15,17 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
     case tanh
     case sigmoid
 
-    /// Parses `relu`, `leaky_relu:0.1`, `all_relu:0.1`, `tanh`, `sigmoid`, `identity`/`linear`.
-    public init(parsing text: String) throws {
-        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    /// Parses `relu`, `leaky_relu:0.1`, `all_relu:0.1`, `clipped_relu:32`, `tanh`, `sigmoid`,
+    /// `identity`/`linear`, given with `flag` (named in errors).
+    public init(parsing text: String, flag: String = "--activation") throws {
+        let specification = NamedSpecification(text, flag: flag)
+        let name = specification.name
         func alpha() throws -> Float {
-            guard parts.count == 2, let a = Float(parts[1]), a.isFinite else {
-                throw SprigError.invalidArgument("activation '\(text)': expected \(parts[0]):ALPHA, e.g. \(parts[0]):0.1")
-            }
-            return a
+            let usage = "\(name):ALPHA, e.g. \(name):0.1"
+            try specification.expectParameters(1...1, usage: usage)
+            return try specification.float(0, usage: usage)
         }
-        switch parts[0].replacingOccurrences(of: "-", with: "_") {
+        switch name {
         case "identity", "linear", "none": self = .identity
         case "relu": self = .relu
         case "leaky_relu", "leakyrelu": self = .leakyReLU(try alpha())
@@ -33,9 +34,12 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case "tanh": self = .tanh
         case "sigmoid", "logistic": self = .sigmoid
         default:
-            throw SprigError.invalidArgument("unknown activation '\(text)' (expected relu, leaky_relu:A, all_relu:A, tanh, sigmoid or identity)")
+            throw specification.error("unknown activation (expected relu, leaky_relu:A, all_relu:A, clipped_relu:C, tanh, sigmoid or identity)")
         }
-        if parts.count > 1, case .relu = self { throw SprigError.invalidArgument("activation '\(text)': relu takes no parameter") }
+        switch self {
+        case .leakyReLU, .allReLU, .clippedReLU: break
+        default: try specification.expectParameters(0...0, usage: "\(name) without a parameter")
+        }
     }
 
     public var description: String {

@@ -57,14 +57,6 @@ public final class Network {
         UnsafeMutableBufferPointer(start: arena.values.pointer + range.offset, count: range.count)
     }
 
-    /// The arena's gradients in `range`.
-    public func gradients(of range: ParameterRange) -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: arena.gradients.pointer + range.offset, count: range.count)
-    }
-
-    /// Total stored weights (nonzeros of sparse layers plus all dense weights), without biases.
-    public var weightCount: Int { layers.reduce(0) { $0 + $1.weightCount } }
-
     /// A hash of every layer's shape and pattern (dense layers by shape), equal across ranks
     /// exactly when they built the same network structure.
     public var structureHash: UInt64 {

@@ -2,5 +2,4 @@
 public struct ParameterRange: Equatable, Sendable {
     public let offset: Int
     public let count: Int
-    public var range: Range<Int> { offset..<(offset + count) }
 }

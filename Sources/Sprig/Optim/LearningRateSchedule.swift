@@ -13,35 +13,36 @@ public enum LearningRateSchedule: Equatable, Sendable, Codable, CustomStringConv
     case exponential(gamma: Double)
     case cosine(minimum: Double)
 
-    public init(parsing text: String) throws {
-        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        func bad(_ expected: String) -> SprigError {
-            SprigError.invalidArgument("learning-rate schedule '\(text)': expected \(expected)")
-        }
-        func number(_ s: String) -> Double? { Double(s).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
-        switch parts[0] {
+    /// Parses `constant`, `step:S:G`, `multistep:M1,M2,…:G`, `exponential:G`, `cosine[:MIN]`,
+    /// given with `flag` (named in errors); rates and factors are finite and ≥ 0.
+    public init(parsing text: String, flag: String = "--lr-schedule") throws {
+        let specification = NamedSpecification(text, flag: flag)
+        let nonNegative = 0 ... Double.greatestFiniteMagnitude
+        switch specification.name {
         case "constant":
-            guard parts.count == 1 else { throw bad("constant") }
+            try specification.expectParameters(0...0, usage: "constant without a parameter")
             self = .constant
         case "step":
-            guard parts.count == 3, let s = Int(parts[1]), s > 0, let g = number(parts[2]) else { throw bad("step:SIZE:GAMMA, e.g. step:30:0.1") }
-            self = .step(size: s, gamma: g)
+            let usage = "step:SIZE:GAMMA, e.g. step:30:0.1"
+            try specification.expectParameters(2...2, usage: usage)
+            self = .step(size: try specification.integer(0, in: 1...Int.max, usage: usage),
+                         gamma: try specification.number(1, in: nonNegative, usage: usage))
         case "multistep":
-            let milestones = parts.count == 3 ? parts[1].split(separator: ",").map { Int($0) } : []
-            guard parts.count == 3, !milestones.isEmpty, milestones.allSatisfy({ ($0 ?? -1) >= 0 }),
-                  let g = number(parts[2]) else { throw bad("multistep:M1,M2,...:GAMMA, e.g. multistep:50,75:0.1") }
-            let m = milestones.map { $0! }
-            guard m == m.sorted() else { throw bad("milestones in increasing order") }
-            self = .multistep(milestones: m, gamma: g)
+            let usage = "multistep:M1,M2,...:GAMMA, e.g. multistep:50,75:0.1"
+            try specification.expectParameters(2...2, usage: usage)
+            let milestones = try specification.integers(0, in: 0...Int.max, usage: usage)
+            guard milestones == milestones.sorted() else { throw specification.error("expected milestones in increasing order") }
+            self = .multistep(milestones: milestones, gamma: try specification.number(1, in: nonNegative, usage: usage))
         case "exponential":
-            guard parts.count == 2, let g = number(parts[1]) else { throw bad("exponential:GAMMA, e.g. exponential:0.95") }
-            self = .exponential(gamma: g)
+            let usage = "exponential:GAMMA, e.g. exponential:0.95"
+            try specification.expectParameters(1...1, usage: usage)
+            self = .exponential(gamma: try specification.number(0, in: nonNegative, usage: usage))
         case "cosine":
-            guard parts.count <= 2 else { throw bad("cosine or cosine:MIN_LR") }
-            guard let m = parts.count == 2 ? number(parts[1]) : 0 else { throw bad("cosine or cosine:MIN_LR") }
-            self = .cosine(minimum: m)
+            let usage = "cosine or cosine:MIN_LR"
+            try specification.expectParameters(0...1, usage: usage)
+            self = .cosine(minimum: specification.parameters.isEmpty ? 0 : try specification.number(0, in: nonNegative, usage: usage))
         default:
-            throw SprigError.invalidArgument("unknown learning-rate schedule '\(text)' (expected constant, step, multistep, exponential or cosine)")
+            throw specification.error("unknown learning-rate schedule (expected constant, step, multistep, exponential or cosine)")
         }
     }
 

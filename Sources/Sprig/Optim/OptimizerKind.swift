@@ -9,22 +9,24 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
     case momentum(Float)
     case nesterov(Float)
 
-    /// Parses `sgd`, `momentum:0.9`, `nesterov:0.9`.
-    public init(parsing text: String) throws {
-        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    /// Parses `sgd`, `momentum:0.9`, `nesterov:0.9`, given with `flag` (named in errors).
+    public init(parsing text: String, flag: String = "--optimizer") throws {
+        let specification = NamedSpecification(text, flag: flag)
+        let name = specification.name
         func mu() throws -> Float {
-            guard parts.count == 2, let m = Float(parts[1]), m >= 0, m < 1 else {
-                throw SprigError.invalidArgument("optimizer '\(text)': expected \(parts[0]):MU with 0 ≤ MU < 1, e.g. \(parts[0]):0.9")
-            }
+            let usage = "\(name):MU with 0 ≤ MU < 1, e.g. \(name):0.9"
+            try specification.expectParameters(1...1, usage: usage)
+            let m = try specification.float(0, in: 0...1, usage: usage)
+            guard m < 1 else { throw specification.error("expected \(usage)") }
             return m
         }
-        switch parts[0] {
-        case "sgd", "gradient_descent", "gradient-descent":
-            guard parts.count == 1 else { throw SprigError.invalidArgument("optimizer '\(text)': sgd takes no parameter") }
+        switch name {
+        case "sgd", "gradient_descent":
+            try specification.expectParameters(0...0, usage: "sgd without a parameter")
             self = .sgd
         case "momentum": self = .momentum(try mu())
         case "nesterov": self = .nesterov(try mu())
-        default: throw SprigError.invalidArgument("unknown optimizer '\(text)' (expected sgd, momentum:MU or nesterov:MU)")
+        default: throw specification.error("unknown optimizer (expected sgd, momentum:MU or nesterov:MU)")
         }
     }
 

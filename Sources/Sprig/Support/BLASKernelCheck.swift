@@ -13,8 +13,8 @@ public enum BLASKernelCheck {
         let chosen = openblas_get_corename().map { String(cString: $0).lowercased() } ?? ""
         let old = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"]
         guard old.contains(chosen) || chosen.isEmpty else { return nil }
-        if sprig_cpu_has_avx512f() == 1 { return "SkylakeX" }
-        if sprig_cpu_has_avx2() == 1 { return "Haswell" }
+        if sprig_cpu_supports("avx512f") == 1 { return "SkylakeX" }
+        if sprig_cpu_supports("avx2") == 1 { return "Haswell" }
         return nil
     }
 

@@ -13,11 +13,6 @@ public final class FloatBuffer {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    public convenience init(_ values: [Float]) {
-        self.init(count: values.count)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
-    }
-
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }

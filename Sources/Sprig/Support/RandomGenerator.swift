@@ -1,9 +1,10 @@
 import Foundation
 
-/// xoshiro256** seeded through SplitMix64: fast, reproducible across platforms, and its
-/// whole state is four words (so a checkpoint can store it).
+/// xoshiro256** seeded through SplitMix64: fast and reproducible across platforms. Every use
+/// starts from the seed and a named stream (`init(seed:stream:)`), so nothing needs to store a
+/// generator's state: a checkpoint's epoch and step determine the shuffled order.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    private var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var s = seed
@@ -22,8 +23,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     public init(seed: UInt64, stream: UInt64) {
         self.init(seed: seed &* 0x2545_F491_4F6C_DD1D ^ (stream &+ 0x632B_E59B_D9B4_E019))
     }
-
-    public init(state: (UInt64, UInt64, UInt64, UInt64)) { self.state = state }
 
     public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool {
         a.state.0 == b.state.0 && a.state.1 == b.state.1 && a.state.2 == b.state.2 && a.state.3 == b.state.3

@@ -8,8 +8,6 @@ public struct BatchAssembler: Sendable {
     /// The features to copy, ascending; nil copies all.
     public let used: [Int32]?
 
-    public init(used: [Int32]?) { self.used = used }
-
     /// The assembler for a network: only the columns of the first layer that hold a nonzero.
     public init(for network: Network) {
         if let first = network.layers.first as? SparseLinear {
