@@ -38,7 +38,7 @@ public enum ChallengeFiles {
         let (pattern, entryOfSlot) = try builder.build(rows: neurons) { j, i, earlier, later in
             SprigError.format(path: path, reason: "line \(later + 1): entry (\(i + 1), \(j + 1)) appears twice (also line \(earlier + 1))")
         }
-        return ChallengeLayer(transposed: pattern, values: entryOfSlot.map { values[Int($0)] })
+        return ChallengeLayer(transposed: pattern, values: entryOfSlot.map { $0.map { values[Int($0)] } } ?? values)
     }
 
     /// All layers 1…L of a network.

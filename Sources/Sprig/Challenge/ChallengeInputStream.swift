@@ -81,7 +81,7 @@ public final class ChallengeInputStream {
                                      + "(also line \(line(earlier)))")
         }
         return ChallengeInputs(neurons: neurons, ids: ids, offsets: pattern.rowOffsets, pixels: pattern.columnIndices,
-                               values: entryOfSlot.map { values[Int($0)] })
+                               values: entryOfSlot.map { $0.map { values[Int($0)] } } ?? values)
     }
 
     /// The next line, checked; nil at the end of the file.

@@ -11,6 +11,8 @@ public struct TransposePlan: Sendable {
         for r in 0..<w.rows {
             for p in w.rowOffsets[r]..<w.rowOffsets[r + 1] { builder.append(row: w.columnIndices[p], column: Int32(r)) }
         }
-        (pattern, sourceSlot) = builder.buildDistinct(rows: w.columns)
+        let (transposed, entryOfSlot) = builder.buildDistinct(rows: w.columns)
+        pattern = transposed
+        sourceSlot = entryOfSlot ?? Array(0..<Int32(w.nonzeroCount))
     }
 }
