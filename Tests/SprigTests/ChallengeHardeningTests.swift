@@ -216,4 +216,44 @@ final class ChallengeHardeningTests: XCTestCase {
             XCTAssertFalse(result.output.contains("categories"), "another \(name): results printed: \(result.output)")
         }
     }
+
+    // One CSR builder: random coordinates in any order, and grouped by row, against a dense
+    // reference; a repeated entry is reported by the two entry numbers that repeat.
+    func testCSRBuilderAgainstADenseReference() throws {
+        var g = RandomGenerator(seed: 4)
+        for (rows, columns, grouped) in [(7, 5, false), (7, 5, true), (40, 33, false), (40, 33, true), (3, 1, false)] {
+            // Distinct coordinates, each with its entry number as the value; shuffled unless grouped.
+            var entries = (0..<rows * columns).filter { _ in g.below(3) == 0 }.map { (row: $0 / columns, column: $0 % columns) }
+            g.shuffle(&entries)
+            if grouped { entries = entries.enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element) }
+            var dense = [Int](repeating: -1, count: rows * columns)   // entry number at (r, c), or −1
+            var builder = CSRBuilder(columns: columns)
+            for (e, entry) in entries.enumerated() {
+                dense[entry.row * columns + entry.column] = e
+                builder.append(row: Int32(entry.row), column: Int32(entry.column))
+            }
+            let (pattern, entryOfSlot) = try builder.build(rows: rows) { _, _, _, _ in SprigError.invalidArgument("repeat") }
+            XCTAssertNil(SparsityPattern.invariantViolation(rows: rows, columns: columns, rowOffsets: pattern.rowOffsets,
+                                                            columnIndices: pattern.columnIndices))
+            var rebuilt = [Int](repeating: -1, count: rows * columns)
+            for r in 0..<rows {
+                for q in pattern.rowOffsets[r]..<pattern.rowOffsets[r + 1] {
+                    rebuilt[r * columns + Int(pattern.columnIndices[q])] = entryOfSlot.map { Int($0[q]) } ?? q
+                }
+            }
+            XCTAssertEqual(rebuilt, dense, "\(rows)×\(columns), grouped \(grouped)")
+            XCTAssertEqual(pattern.nonzeroCount, entries.count)
+        }
+        // Repeats of (2, 1), found whether the entries come grouped or not, named by their entry numbers.
+        for coordinates in [[(0, 0), (2, 1), (2, 4), (2, 1)], [(2, 1), (2, 1), (0, 0)], [(2, 1), (0, 3), (1, 1), (2, 1)]] {
+            var builder = CSRBuilder(columns: 5)
+            for (r, c) in coordinates { builder.append(row: Int32(r), column: Int32(c)) }
+            let first = coordinates.firstIndex { $0 == (2, 1) }!, second = coordinates.lastIndex { $0 == (2, 1) }!
+            XCTAssertThrowsError(try builder.build(rows: 3) { row, column, earlier, later in
+                SprigError.invalidArgument("\(row) \(column) \(earlier) \(later)")
+            }) { error in
+                XCTAssertEqual(error as? SprigError, .invalidArgument("2 1 \(first) \(second)"), "\(coordinates)")
+            }
+        }
+    }
 }

@@ -58,8 +58,8 @@ public enum ChallengeFiles {
         return result.map { $0! }
     }
 
-    /// All inputs of a file at once: images 1 to the largest in the file (or `count` when
-    /// given). Large files are better read a batch at a time with `ChallengeInputStream`.
+    /// All inputs of a file at once: the images that have lines (`count`, when given, bounds
+    /// the indices). Large files are better read a batch at a time with `ChallengeInputStream`.
     public static func readInputs(path: String, neurons: Int, count: Int? = nil) throws -> ChallengeInputs {
         let stream = try ChallengeInputStream(path: path, neurons: neurons, count: count)
         return try stream.next(capacity: .max) ?? ChallengeInputs(neurons: neurons, ids: [], offsets: [0], pixels: [], values: [])
