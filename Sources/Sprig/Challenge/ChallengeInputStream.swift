@@ -63,13 +63,16 @@ public final class ChallengeInputStream {
         var scanner = self.scanner
         self.scanner = TSVScanner(bytes: [], path: path)
         defer { self.scanner = scanner }
+        var current = -1   // the image of the batch's last row
         while let entry = try pending ?? readLine(&scanner) {
             pending = nil
             guard entry.image % ranks == rank else { continue }
-            if entry.image != ids.last {
-                if ids.count == capacity { pending = entry; break }
+            if entry.image != current {
+                // A full batch, or one whose entries could pass 32-bit slots with another image.
+                if ids.count == capacity || builder.count > Int(Int32.max) - neurons { pending = entry; break }
                 ids.append(entry.image)
                 starts.append((entry.line, builder.count))
+                current = entry.image
             }
             builder.append(row: Int32(ids.count - 1), column: entry.pixel)
             values.append(entry.value)

@@ -65,7 +65,7 @@ struct TSVScanner {
 
     /// A number stored as a 32-bit float: one that overflows it (e.g. `1e300`) is refused, as
     /// are `nan` and `inf`.
-    mutating func float() throws -> Float {
+    @inline(__always) mutating func float() throws -> Float {
         let start = position
         let value = Float(try number())
         guard value.isFinite else { throw error("value \(text(start..<position)) is not finite as a 32-bit float") }
