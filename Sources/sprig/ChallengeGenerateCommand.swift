@@ -31,7 +31,7 @@ struct ChallengeGenerateCommand: ParsableCommand {
             try memory.add(product: [ProcessInfo.processInfo.activeProcessorCount, 32, neurons], elementSize: 4 * 4 + 2 * 24)
             try memory.check()
         } catch let error as SprigError {
-            throw ValidationError(error.description)
+            throw ValidationError(error.description)   // a size refused is a flag's error (exit 64)
         }
         guard neurons <= Int(Int32.max) else { throw ValidationError("--neurons \(neurons) exceeds the 32-bit index range") }
         // The layer files: 32·N lines each of `row col 6.250000e-02`.

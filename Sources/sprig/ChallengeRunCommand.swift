@@ -62,7 +62,7 @@ struct ChallengeRunCommand: ParsableCommand {
             try network.add(product: [2 * 16 + 1, neurons])
             try network.check()
         } catch let error as SprigError {
-            throw ValidationError(error.description)
+            throw ValidationError(error.description)   // a size refused is a flag's error (exit 64)
         }
         guard neurons <= Int(Int32.max) else { throw ValidationError("--neurons \(neurons) exceeds the 32-bit index range") }
     }
