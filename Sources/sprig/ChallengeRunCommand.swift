@@ -10,14 +10,15 @@ struct ChallengeRunCommand: ParsableCommand {
         Rate = inputs × edges / seconds (edges: the nonzeros of all layers); file reading is not
         timed. The inputs are read a batch at a time (--memory sizes the batch), so memory stays
         bounded whatever the file's size. Under mpirun rank r takes images r, r + ranks, …; rank
-        0 gathers the categories and the rate uses the slowest rank's time. Exits 1 on FAIL.
+        0 gathers the categories and the rate uses the slowest rank's time. Every rank must run
+        the same flags on the same files (checked). Exits 2 on FAIL.
         """)
 
     @Option(help: "Directory with the layer files n{N}-l{k}.tsv[.gz].")
     var network: String
-    @Option(help: "Neurons per layer (N).")
+    @Option(parsing: .unconditional, help: "Neurons per layer (N).")
     var neurons: Int
-    @Option(help: "Number of layers to run (L).")
+    @Option(parsing: .unconditional, help: "Number of layers to run (L).")
     var layers: Int
     @Option(help: "The inputs file sparse-images-{N}.tsv[.gz].")
     var inputs: String
@@ -25,11 +26,12 @@ struct ChallengeRunCommand: ParsableCommand {
     var truth: String?
     @Option(help: "Write the categories found to this file.")
     var categoriesOut: String?
-    @Option(help: "Bias b (default: the challenge's for N: -0.3, -0.35, -0.4, -0.45).")
+    // Unconditional: the bias is negative, and `--bias -0.3` must not read as a flag.
+    @Option(parsing: .unconditional, help: "Bias b ≤ 0 (default: the challenge's for N: -0.3, -0.35, -0.4, -0.45).")
     var bias: Float?
-    @Option(help: "Threads (default: all cores, shared among the ranks on a node).")
+    @Option(parsing: .unconditional, help: "Threads (default: all cores, shared among the ranks on a node).")
     var threads: Int?
-    @Option(help: "Memory for activations per rank, in MiB (sets the batch of inputs processed at once).")
+    @Option(parsing: .unconditional, help: "Memory for activations per rank, in MiB (bounds the batch of inputs processed at once).")
     var memory = 2048
     @Option(help: "cpu, gpu (cuSPARSE; an error where there is none) or auto (a GPU if one can be used); a rank uses GPU (local rank mod visible GPUs).")
     var device: DeviceKind = .cpu
@@ -39,11 +41,30 @@ struct ChallengeRunCommand: ParsableCommand {
     func validate() throws {
         guard neurons >= 1 else { throw ValidationError("--neurons \(neurons) is not positive") }
         guard layers >= 1 else { throw ValidationError("--layers \(layers) is not positive") }
-        if let t = threads, t < 1 { throw ValidationError("--threads \(t) is not positive") }
         guard memory >= 1 else { throw ValidationError("--memory \(memory) is not positive") }
+        if let b = bias {
+            guard b.isFinite else { throw ValidationError("--bias \(b) is not a finite number") }
+            // A positive bias would revive inputs whose activations are all zero, which the engine drops.
+            guard b <= 0 else { throw ValidationError("--bias \(b) is positive; the engine needs b ≤ 0 (the challenge's are negative)") }
+        }
         guard bias != nil || InferenceEngine.challengeBias(neurons: neurons) != nil else {
             throw ValidationError("no challenge bias for \(neurons) neurons: give --bias")
         }
+        do {
+            if let threads { try MemoryBudget.checkThreads(threads) }
+            var activations = MemoryBudget("--memory \(memory) MiB")
+            try activations.add(memory, elementSize: 1 << 20)
+            try activations.check(fraction: 1)
+            // What any network of this shape needs: Wᵀ's row offsets per layer, the bias, and the
+            // two activation buffers of one input (a 16-float vector per neuron); its nonzeros come on top.
+            var network = MemoryBudget("a network of --neurons \(neurons) and --layers \(layers)")
+            try network.add(product: [layers, neurons, 8], elementSize: 1)
+            try network.add(product: [2 * 16 + 1, neurons])
+            try network.check()
+        } catch let error as SprigError {
+            throw ValidationError(error.description)   // a size refused is a flag's error (exit 64)
+        }
+        guard neurons <= Int(Int32.max) else { throw ValidationError("--neurons \(neurons) exceeds the 32-bit index range") }
     }
 
     func run() throws {
@@ -55,10 +76,11 @@ struct ChallengeRunCommand: ParsableCommand {
             let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
                                                        useCache: !noCache) { notes.append($0) }
             let expected = try truth.map { try ChallengeFiles.readCategories(path: $0) }
-            let (engine, hardware) = try makeEngine(weights, bias: bias ?? InferenceEngine.challengeBias(neurons: neurons)!, gpu: gpu,
-                                                    pool: pool)
+            let b = bias ?? InferenceEngine.challengeBias(neurons: neurons)!
+            let (engine, hardware) = try makeEngine(weights, bias: b, gpu: gpu, pool: pool)
             // The inputs are read a batch at a time (memory stays bounded); rank r takes images r, r + size, ….
             let images = try ChallengeInputStream(path: inputs, neurons: neurons, rank: c.rank, ranks: c.size)
+            try checkAgreement(c, network: weights, bias: b)
             let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
             try c.barrier()
             let (mine, inference) = try engine.run(images, batchSize: batch)
@@ -91,9 +113,27 @@ struct ChallengeRunCommand: ParsableCommand {
                     let extra = Set(found).subtracting(expected).sorted().prefix(5).map { String($0 + 1) }
                     print("FAIL: \(found.count) categories, truth has \(expected.count); missing [\(missing.joined(separator: ", "))], "
                           + "extra [\(extra.joined(separator: ", "))]")
-                    throw ExitCode(1)
+                    throw ExitCode(2)
                 }
             }
+        }
+    }
+
+    /// Every rank must run the same network, bias and inputs: a rank that differs from rank 0
+    /// is named (categories from mixed runs would be wrong without a word).
+    private func checkAgreement(_ c: any Communicator, network: [ChallengeLayer], bias: Float) throws {
+        guard c.size > 1 else { return }
+        var hasher = StableHasher()
+        hasher.combine(neurons)
+        hasher.combine(layers)
+        hasher.combine(bias.bitPattern)
+        hasher.combine(network.reduce(UInt32(0)) { $1.checksum(continuing: $0) })
+        hasher.combine(try ChallengeFiles.inputsIdentity(path: inputs))
+        let all = try c.allGather(hasher.value)
+        if let different = all.indices.first(where: { all[$0] != all[0] }) {
+            throw DistributedError.mismatch("rank \(different) differs from rank 0 in its flags, network or inputs "
+                                            + "(hash \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))); "
+                                            + "every rank must run the same command on the same files")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ZlibC
 
 /// The challenge's file formats (1-based, tab-separated, plain or `.gz`):
 /// layer `n{N}-l{k}.tsv` = `row col value` (W(row, col), Y·W maps row → col); inputs
@@ -15,39 +16,29 @@ public enum ChallengeFiles {
 
     public static func readLayer(directory: String, neurons: Int, layer k: Int) throws -> ChallengeLayer {
         let path = try layerPath(directory: directory, neurons: neurons, layer: k)
-        var scanner = TSVScanner(bytes: try GzipFile.readAll(path: path), path: path)
-        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
-        rows.reserveCapacity(32 * neurons); columns.reserveCapacity(32 * neurons); values.reserveCapacity(32 * neurons)
+        let bytes = try GzipFile.readAll(path: path)
+        // Every line is one entry (of at least 6 bytes), so entry e is line e + 1.
+        let capacity = bytes.count / 6
+        var scanner = TSVScanner(bytes: consume bytes, path: path)
+        // Wᵀ: row j (the output neuron, the file's column) lists the inputs i (the file's rows).
+        var builder = CSRBuilder(columns: neurons, capacity: capacity)
+        var values: [Float] = []
+        values.reserveCapacity(capacity)
         while !scanner.atEnd {
             let line = scanner.line
             let r = try scanner.integer(); try scanner.tab()
             let c = try scanner.integer(); try scanner.tab()
-            let v = try scanner.number(); try scanner.endOfLine()
+            let v = try scanner.float(); try scanner.endOfLine()
             guard (1...neurons).contains(r), (1...neurons).contains(c) else {
                 throw scanner.error("entry (\(r), \(c)) is outside a \(neurons)-neuron layer", line: line)
             }
-            rows.append(Int32(r - 1)); columns.append(Int32(c - 1)); values.append(Float(v))
+            builder.append(row: Int32(c - 1), column: Int32(r - 1))
+            values.append(v)
         }
-        // Wᵀ: counting sort by column (the output neuron), then each row sorted by input.
-        var offsets = [Int](repeating: 0, count: neurons + 1)
-        for c in columns { offsets[Int(c) + 1] += 1 }
-        for j in 0..<neurons { offsets[j + 1] += offsets[j] }
-        var next = offsets
-        var order = [Int](repeating: 0, count: rows.count)
-        for e in rows.indices { let j = Int(columns[e]); order[next[j]] = e; next[j] += 1 }
-        var indices = [Int32](repeating: 0, count: rows.count), sorted = [Float](repeating: 0, count: rows.count)
-        for j in 0..<neurons {
-            let slice = order[offsets[j]..<offsets[j + 1]].sorted { rows[$0] < rows[$1] }
-            for (q, e) in zip(offsets[j]..., slice) {
-                indices[q] = rows[e]
-                sorted[q] = values[e]
-                if q > offsets[j] && indices[q - 1] == rows[e] {
-                    throw SprigError.format(path: path, reason: "entry (\(rows[e] + 1), \(j + 1)) appears twice")
-                }
-            }
+        let (pattern, entryOfSlot) = try builder.build(rows: neurons) { j, i, earlier, later in
+            SprigError.format(path: path, reason: "line \(later + 1): entry (\(i + 1), \(j + 1)) appears twice (also line \(earlier + 1))")
         }
-        return ChallengeLayer(transposed: SparsityPattern(unchecked: neurons, columns: neurons, rowOffsets: offsets, columnIndices: indices),
-                              values: sorted)
+        return ChallengeLayer(transposed: pattern, values: entryOfSlot.map { $0.map { values[Int($0)] } } ?? values)
     }
 
     /// All layers 1…L of a network.
@@ -67,11 +58,28 @@ public enum ChallengeFiles {
         return result.map { $0! }
     }
 
-    /// All inputs of a file at once: images 1 to the largest in the file (or `count` when
-    /// given). Large files are better read a batch at a time with `ChallengeInputStream`.
+    /// All inputs of a file at once: the images that have lines (`count`, when given, bounds
+    /// the indices). Large files are better read a batch at a time with `ChallengeInputStream`.
     public static func readInputs(path: String, neurons: Int, count: Int? = nil) throws -> ChallengeInputs {
         let stream = try ChallengeInputStream(path: path, neurons: neurons, count: count)
         return try stream.next(capacity: .max) ?? ChallengeInputs(neurons: neurons, ids: [], offsets: [0], pixels: [], values: [])
+    }
+
+    /// Names the contents of an inputs file without reading all of it (it may hold many GB):
+    /// its size and a CRC-32 of its first MiB, as stored. Ranks compare it.
+    public static func inputsIdentity(path: String) throws -> UInt64 {
+        guard let file = FileHandle(forReadingAtPath: path) else { throw SprigError.io(path: path, reason: "cannot open the inputs file") }
+        defer { try? file.close() }
+        do {
+            let head = [UInt8](try file.read(upToCount: 1 << 20) ?? Data())
+            let size = try file.seekToEnd()
+            var hasher = StableHasher()
+            hasher.combine(size)
+            hasher.combine(head.withUnsafeBufferPointer { UInt32(ZlibC.crc32(0, $0.baseAddress, UInt32($0.count))) })
+            return hasher.value
+        } catch {
+            throw SprigError.io(path: path, reason: "cannot read the inputs file (\(error.localizedDescription))")
+        }
     }
 
     /// A truth (or categories) file: 1-based image indices, one per line, returned 0-based.

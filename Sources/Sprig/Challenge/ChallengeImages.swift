@@ -6,7 +6,7 @@ import Foundation
 /// Every kept pixel has the value 1.
 public struct ChallengeImages {
     public let side: Int
-    /// The images used: the data set's first `count`.
+    /// The images used: the data set's first `count` (more than it has is an error).
     public let count: Int
     private let source: Int
     private let values: [Float]   // [0, 1]: pixels / 255
@@ -16,8 +16,11 @@ public struct ChallengeImages {
         guard source * source == data.featureCount else {
             throw SprigError.invalidArgument("\(data.name) images are not square (\(data.featureCount) pixels)")
         }
+        guard count <= data.count else {
+            throw SprigError.invalidArgument("\(count) inputs asked for, but \(data.name) has \(data.count) images")
+        }
         self.side = side
-        self.count = min(count, data.count)
+        self.count = count
         values = data.allFeatures()
     }
 

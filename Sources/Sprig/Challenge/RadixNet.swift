@@ -24,20 +24,14 @@ public enum RadixNet {
             g.shuffle(&columnOf)
         }
         // Wᵀ row j (output) lists inputs i: before permuting, j ≡ i or j ≡ i − offset (mod M).
-        var inputs = [[Int32]](repeating: [], count: n)
+        var builder = CSRBuilder(columns: n, capacity: 32 * n)
         for i in 0..<n {
             for j0 in [i % m, (i - offset % m + m) % m] {
-                for block in 0..<16 { inputs[columnOf[block * m + j0]].append(Int32(rowOf[i])) }
+                for block in 0..<16 { builder.append(row: Int32(columnOf[block * m + j0]), column: Int32(rowOf[i])) }
             }
         }
-        var offsets = [0], indices: [Int32] = []
-        indices.reserveCapacity(32 * n)
-        for j in 0..<n {
-            indices += inputs[j].sorted()
-            offsets.append(indices.count)
-        }
-        return ChallengeLayer(transposed: SparsityPattern(unchecked: n, columns: n, rowOffsets: offsets, columnIndices: indices),
-                              values: [Float](repeating: 1.0 / 16, count: indices.count))
+        let pattern = builder.buildDistinct(rows: n).pattern
+        return ChallengeLayer(transposed: pattern, values: [Float](repeating: 1.0 / 16, count: pattern.nonzeroCount))
     }
 
     /// The layer in the challenge's format: `row col value` (1-based), sorted by column.

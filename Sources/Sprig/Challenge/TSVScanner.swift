@@ -58,7 +58,17 @@ struct TSVScanner {
             position = start + (end.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? 0)
             return v
         }
-        guard position > start, value.isFinite else { throw error("expected a number, found \(describe(start))") }
+        guard position > start else { throw error("expected a number, found \(describe(start))") }
+        guard value.isFinite else { throw error("value \(text(start..<position)) is not a finite number") }
+        return value
+    }
+
+    /// A number stored as a 32-bit float: one that overflows it (e.g. `1e300`) is refused, as
+    /// are `nan` and `inf`.
+    @inline(__always) mutating func float() throws -> Float {
+        let start = position
+        let value = Float(try number())
+        guard value.isFinite else { throw error("value \(text(start..<position)) is not finite as a 32-bit float") }
         return value
     }
 
@@ -106,6 +116,9 @@ struct TSVScanner {
         position += 1
         line += 1
     }
+
+    /// The bytes in `range` as text, for messages.
+    private func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
     private func describe(_ at: Int) -> String {
         guard at < bytes.count - 1 else { return "the end of the file" }

@@ -92,22 +92,11 @@ public struct SparsityPattern: Equatable, Sendable {
         return SparsityPattern(sortedPositions: positions, rows: rows, columns: columns)
     }
 
-    /// A pattern with every entry present.
-    public static func full(rows: Int, columns: Int) -> SparsityPattern {
-        SparsityPattern(sortedPositions: Array(0..<(rows * columns)), rows: rows, columns: columns)
-    }
-
     /// From sorted flat row-major positions `r·columns + c`.
     init(sortedPositions positions: [Int], rows: Int, columns: Int) {
-        var offsets = [Int](repeating: 0, count: rows + 1)
-        var indices = [Int32]()
-        indices.reserveCapacity(positions.count)
-        for p in positions {
-            offsets[p / columns + 1] += 1
-            indices.append(Int32(p % columns))
-        }
-        for r in 0..<rows { offsets[r + 1] += offsets[r] }
-        self.init(unchecked: rows, columns: columns, rowOffsets: offsets, columnIndices: indices)
+        var builder = CSRBuilder(columns: columns, capacity: positions.count)
+        for p in positions { builder.append(row: Int32(p / columns), column: Int32(p % columns)) }
+        self = builder.buildDistinct(rows: rows).pattern
     }
 
     /// A stable hash (`StableHasher`) of shape and structure, to check that ranks agree on the pattern.

@@ -5,25 +5,14 @@ public struct TransposePlan: Sendable {
     public let pattern: SparsityPattern      // columns × rows of the original
     public let sourceSlot: [Int32]           // slot in W of Wᵀ's slot p
 
-    /// Counting sort of W's nonzeros by column: O(nnz + columns).
+    /// W's nonzeros by column (a stable counting sort, O(nnz + columns)); the entry numbers are W's slots.
     public init(of w: SparsityPattern) {
-        precondition(w.nonzeroCount <= Int(Int32.max))
-        var offsets = [Int](repeating: 0, count: w.columns + 1)
-        for c in w.columnIndices { offsets[Int(c) + 1] += 1 }
-        for c in 0..<w.columns { offsets[c + 1] += offsets[c] }
-        var next = offsets
-        var rowIndex = [Int32](repeating: 0, count: w.nonzeroCount)
-        var source = [Int32](repeating: 0, count: w.nonzeroCount)
+        var builder = CSRBuilder(columns: w.rows, capacity: w.nonzeroCount)
         for r in 0..<w.rows {
-            for p in w.rowOffsets[r]..<w.rowOffsets[r + 1] {
-                let c = Int(w.columnIndices[p])
-                let q = next[c]
-                next[c] += 1
-                rowIndex[q] = Int32(r)
-                source[q] = Int32(p)
-            }
+            for p in w.rowOffsets[r]..<w.rowOffsets[r + 1] { builder.append(row: w.columnIndices[p], column: Int32(r)) }
         }
-        pattern = SparsityPattern(unchecked: w.columns, columns: w.rows, rowOffsets: offsets, columnIndices: rowIndex)
-        sourceSlot = source
+        let (transposed, entryOfSlot) = builder.buildDistinct(rows: w.columns)
+        pattern = transposed
+        sourceSlot = entryOfSlot ?? Array(0..<Int32(w.nonzeroCount))
     }
 }
