@@ -8,9 +8,7 @@ import XCTest
 final class ChallengeHardeningTests: XCTestCase {
     /// Runs `sprig` (under `timeout`, so a hang fails the test instead of stalling it).
     func sprig(_ arguments: [String], timeout: Int = 60) throws -> TestFiles.ProcessResult {
-        guard FileManager.default.isExecutableFile(atPath: CommandLineTests.binary) else {
-            throw XCTSkip("sprig not built at \(CommandLineTests.binary)")
-        }
+        try CommandLineTests.requireBinary()
         return try TestFiles.run(["timeout", "\(timeout)", CommandLineTests.binary] + arguments)
     }
 
@@ -185,7 +183,7 @@ final class ChallengeHardeningTests: XCTestCase {
 
     // Item 4: ranks that run another bias, network or inputs are named under real mpirun (MPMD).
     func testRanksThatDisagreeAreNamedUnderMPIRun() throws {
-        guard (try? TestFiles.run(["mpirun", "--version"]))?.status == 0 else { throw XCTSkip("mpirun is not installed") }
+        try TestFiles.requireTool(["mpirun", "--version"])
         let net = try network(neurons: 32, layers: 3)
         let other = try network(neurons: 32, layers: 4)   // layers 1–3 equal to net's
         let dir = try TestFiles.makeDirectory(self)

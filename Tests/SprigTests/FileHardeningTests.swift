@@ -9,7 +9,7 @@ final class FileHardeningTests: XCTestCase {
     static var binary: String { CommandLineTests.binary }
 
     func sprig(_ arguments: [String]) throws -> TestFiles.ProcessResult {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw XCTSkip("sprig not built at \(Self.binary)") }
+        try CommandLineTests.requireBinary()
         return try TestFiles.run([Self.binary] + arguments)
     }
 
