@@ -41,14 +41,30 @@ public final class Network {
         arena = ParameterArena(count: layout.count)
     }
 
-    /// Draws initial weights and biases with the configured initializer.
+    /// Draws initial weights and biases with the configured initializer and way of counting fans.
     public func initializeValues() {
         for (l, layer) in layers.enumerated() {
             var g = RandomGenerator(seed: configuration.seed, stream: 1000 + UInt64(l))
             let d = Double(layer.inputSize), k = Double(layer.outputSize), nnz = Double(layer.weightCount)
-            let sparseFan = configuration.fanIn == .sparse
-            configuration.initializer.fill(weights: values(of: layer.weights), bias: values(of: layer.bias),
-                                           fanIn: sparseFan ? nnz / k : d, fanOut: sparseFan ? nnz / d : k, generator: &g)
+            let weights = values(of: layer.weights), bias = values(of: layer.bias)
+            let initializer = configuration.initializer
+            switch (configuration.fanIn, layer as? SparseLinear) {
+            case (.perRow, let sparse?):
+                // Weight k in row i, column j: fan-in nnz(row i), fan-out nnz(column j).
+                let pattern = sparse.pattern
+                var rowOf = [Int32](repeating: 0, count: pattern.nonzeroCount)
+                for i in 0..<pattern.rows { for k in pattern.rowOffsets[i]..<pattern.rowOffsets[i + 1] { rowOf[k] = Int32(i) } }
+                var columnCounts = [Int32](repeating: 0, count: pattern.columns)
+                for j in pattern.columnIndices { columnCounts[Int(j)] += 1 }
+                let rowCount = { (i: Int) in Double(pattern.rowOffsets[i + 1] - pattern.rowOffsets[i]) }
+                initializer.fill(weights: weights, bias: bias,
+                                 weightFans: { (rowCount(Int(rowOf[$0])), Double(columnCounts[Int(pattern.columnIndices[$0])])) },
+                                 biasFanIn: rowCount, generator: &g)
+            case (.sparse, _?):
+                initializer.fill(weights: weights, bias: bias, fanIn: nnz / k, fanOut: nnz / d, generator: &g)
+            default:   // dense fan, or a dense layer (whose every row has D nonzeros)
+                initializer.fill(weights: weights, bias: bias, fanIn: d, fanOut: k, generator: &g)
+            }
         }
     }
 
