@@ -20,11 +20,12 @@ extension TrainingRun.Options {
         network.hiddenActivation = try Activation(parsing: c.activation ?? "relu")
         network.outputActivation = try Activation(parsing: c.outputActivation ?? "identity")
         network.initializer = try Initializer(parsing: c.initializer ?? "pytorch")
-        let fanIn = c.fanIn ?? Initializer.FanIn.perRow.rawValue
-        guard let fanIn = Initializer.FanIn(rawValue: fanIn) else {
-            throw SprigError.invalidArgument("--fan-in must be per-row, sparse or dense, not '\(fanIn)'")
+        if let text = c.fanIn {
+            guard let fanIn = Initializer.FanIn(rawValue: text) else {
+                throw SprigError.invalidArgument("--fan-in must be per-row, sparse or dense, not '\(text)'")
+            }
+            network.fanIn = fanIn
         }
-        network.fanIn = fanIn
         network.seed = c.seed ?? 1
         try network.validate()
         let training = TrainingConfiguration(

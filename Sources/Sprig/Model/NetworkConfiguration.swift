@@ -13,7 +13,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public init(layerSizes: [Int], densities: [Double], hiddenActivation: Activation = .relu,
                 outputActivation: Activation = .identity, initializer: Initializer = .pytorch,
-                fanIn: Initializer.FanIn = .dense, seed: UInt64 = 1) {
+                fanIn: Initializer.FanIn = .perRow, seed: UInt64 = 1) {
         self.layerSizes = layerSizes
         self.densities = densities
         self.hiddenActivation = hiddenActivation
