@@ -14,8 +14,10 @@ struct MPISelfTestCommand: ParsableCommand {
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count \(count) is not positive") }
         var budget = MemoryBudget("--count \(count)")
-        try budget.add(product: [count, 2])
-        try budget.check()
+        do {
+            try budget.add(product: [count, 2 * 4])
+            try budget.check()
+        } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

@@ -56,11 +56,11 @@ public final class TrainingRun {
         try checkOptionsAgree()
         let pool = ThreadPool(threads: options.threads)
         let isRoot = communicator.isRoot
-        let checkpointDirectory = options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil
-            ? options.checkpointDirectory : nil
-        if checkpointDirectory == nil && (options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil) {
+        let usesCheckpoints = options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil
+        if usesCheckpoints && options.checkpointDirectory == nil {
             throw SprigError.invalidArgument("--resume and --checkpoint-every need --checkpoint-dir")
         }
+        let checkpointDirectory = usesCheckpoints ? options.checkpointDirectory : nil
 
         var networkConfiguration = options.network
         var trainingConfiguration = options.training
