@@ -268,8 +268,6 @@ public final class TrainingRun {
         hasher.combine(options.checkpointDirectory != nil)
         hasher.combine(options.checkpointEveryEpochs ?? -1)
         hasher.combine(options.checkpointEverySteps ?? -1)
-        hasher.combine(options.loadWeights != nil)
-        hasher.combine(options.saveWeights != nil)
         hasher.combine(options.givenFlags.sorted().joined(separator: " "))
         try compareAcrossRanks(hasher.value, what: "its flags")
     }
