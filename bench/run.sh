@@ -184,7 +184,7 @@ fi
 build_sprig
 ensure_time
 PT=("$PY" "$BENCH_DIR/pytorch_masked.py")
-SP=("$SPRIG_BIN" train)
+SP=("$SPRIG_BIN" train --fan-in dense)   # PyTorch-with-masks counts the dense fan-in: compare like for like
 
 # ---------------------------------------------------------------------------- (c) benchmarks
 if wants 1; then

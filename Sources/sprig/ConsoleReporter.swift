@@ -2,29 +2,27 @@ import Foundation
 import Sprig
 
 /// Prints a run: a summary, a live progress bar when stdout is a terminal (plain lines
-/// otherwise), one line per epoch; appends each epoch's metrics as JSON to the metrics file.
+/// otherwise), one line per epoch; appends each epoch's metrics as JSON to the metrics file,
+/// which is opened only once the run has started (a failed start leaves no file behind).
 final class ConsoleReporter: TrainingReporter {
-    private let epochs: Int
-    private let metricsFile: FileHandle?
+    private var epochs = 0
+    private let metricsPath: String?
+    private let appendMetrics: Bool
+    private var metricsFile: MetricsFile?
     /// A progress bar only on a real terminal: mpirun gives ranks a pseudo-terminal even when
     /// its own output goes to a file, so under MPI only plain lines are printed.
-    private let isTerminal = isatty(STDOUT_FILENO) == 1 && !MPICommunicator.launchedByMPI
+    private let isTerminal = isatty(STDOUT_FILENO) == 1 && !Launcher.launchedByMPI
     private var lastDraw = Stopwatch()
 
-    init(epochs: Int, metricsPath: String?) throws {
-        self.epochs = epochs
-        if let path = metricsPath {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: path) else {
-                throw SprigError.io(path: path, reason: "cannot create metrics file")
-            }
-            metricsFile = handle
-        } else {
-            metricsFile = nil
-        }
+    /// `append`: add to an existing metrics file (a resumed run) rather than start a new one.
+    init(metricsPath: String?, append: Bool) {
+        self.metricsPath = metricsPath
+        appendMetrics = append
     }
 
-    func started(_ s: RunSummary) {
+    func started(_ s: RunSummary) throws {
+        epochs = s.epochs
+        if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: appendMetrics) }
         let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
         print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
         for (l, layer) in s.layers.enumerated() {
@@ -49,16 +47,15 @@ final class ConsoleReporter: TrainingReporter {
     func finished(_ m: EpochMetrics) throws {
         if isTerminal { print("\r\u{1B}[K", terminator: "") }
         let communication = m.ranks > 1 ? String(format: "  (communication %.2f s)", m.communicationSeconds) : ""
-        print(String(format: "epoch %d/%d  loss %.4f  train %.2f%%  test %.2f%%  lr %.4g  %.2f s  %.0f examples/s",
-                     m.epoch, epochs, m.loss, 100 * m.trainAccuracy, 100 * m.testAccuracy, m.learningRate,
+        let test = m.testAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "—"
+        print(String(format: "epoch %d/%d  loss %.4f  train %.2f%%  test %@  lr %.4g  %.2f s  %.0f examples/s",
+                     m.epoch, epochs, m.loss, 100 * m.trainAccuracy, test, m.learningRate,
                      m.seconds, m.examplesPerSecond) + communication)
         flush()
         if let file = metricsFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            var line = try encoder.encode(m)
-            line.append(0x0A)
-            file.write(line)
+            try file.append(try encoder.encode(m))
         }
     }
 

@@ -9,14 +9,18 @@ struct MPIBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mpi-bench", abstract: "Time allreduces by buffer size.",
                                                     shouldDisplay: false)
 
-    @Option(help: "Buffer sizes in bytes, comma-separated.")
+    @Option(parsing: .unconditional, help: "Buffer sizes in bytes, comma-separated.")
     var bytes = "4,64,1024,16384,131072,1048576,4194304,16777216"
-    @Option(help: "Repetitions per size.")
+    @Option(parsing: .unconditional, help: "Repetitions per size.")
     var repetitions = 20
 
     func run() throws {
         let sizes = try parseList(bytes, flag: "--bytes") { Int($0) }
-        guard sizes.allSatisfy({ $0 >= 4 }), repetitions >= 1 else { throw ValidationError("sizes must be ≥ 4 bytes, repetitions ≥ 1") }
+        if let bad = sizes.first(where: { $0 < 4 }) { throw SprigError.invalidArgument("--bytes: \(bad) is below 4 bytes") }
+        guard repetitions >= 1 else { throw SprigError.invalidArgument("--repetitions \(repetitions) is not positive") }
+        var budget = MemoryBudget("the largest --bytes buffer")
+        try budget.add(sizes.max() ?? 0, elementSize: 1)
+        try budget.check()
         try withCommunicator { c in
             for size in sizes {
                 var buffer = [Float](repeating: 1, count: size / 4)

@@ -8,8 +8,17 @@ struct MPISelfTestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mpi-selftest", abstract: "Check the MPI collectives.",
                                                     shouldDisplay: false)
 
-    @Option(help: "Floats per allreduce.")
+    @Option(parsing: .unconditional, help: "Floats per allreduce.")
     var count = 1_000_003
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count \(count) is not positive") }
+        var budget = MemoryBudget("--count \(count)")
+        do {
+            try budget.add(product: [count, 2 * 4])
+            try budget.check()
+        } catch { throw ValidationError("\(error)") }
+    }
 
     func run() throws {
         try withCommunicator { c in

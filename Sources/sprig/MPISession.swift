@@ -4,10 +4,11 @@ import Sprig
 
 /// Runs `body` with the job's communicator: MPI when launched by mpirun or srun, one rank
 /// otherwise. MPI is finalised on success; an error on one rank is printed with its rank and
-/// ends the whole job (MPI_Abort), so no rank is left waiting. A disagreement between ranks,
-/// which every rank detects together, is printed once (by rank 0) and all ranks exit.
+/// ends the whole job (MPI_Abort with the error's exit status), so no rank is left waiting. A
+/// disagreement between ranks or a run that cannot go on (`SprigError.failed`), which every
+/// rank detects together, is printed once (by rank 0) and all ranks exit.
 func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
-    guard MPICommunicator.launchedByMPI else {
+    guard Launcher.launchedByMPI else {
         try body(SingleProcessCommunicator())
         return
     }
@@ -18,14 +19,35 @@ func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
     } catch let code as ExitCode {   // a result (e.g. FAIL), already reported: not an error
         mpi.finalize()
         throw code
-    } catch DistributedError.mismatch(let text) {
-        if mpi.isRoot { printError(text) }
+    } catch let error where isDetectedTogether(error) {
+        if mpi.isRoot { printError(errorMessage(for: error)) }
         mpi.finalize()
-        exit(1)
+        exit(exitStatus(for: error))
     } catch {
         guard mpi.size > 1 else { mpi.finalize(); throw error }
         printError("rank \(mpi.rank) of \(mpi.size): \(errorMessage(for: error))")
-        mpi.abort(code: 1)
+        mpi.abort(code: exitStatus(for: error))
+    }
+}
+
+/// Errors that every rank meets at the same point with the same message.
+private func isDetectedTogether(_ error: Error) -> Bool {
+    switch error {
+    case DistributedError.mismatch, SprigError.failed: return true
+    default: return false
+    }
+}
+
+/// The exit status for an error (README, "Exit status"): 64 for a bad flag, a bad flag value,
+/// conflicting flags or ranks given different commands; 1 for a bad input file or a failure
+/// while running; an `ExitCode` (e.g. 2 for a challenge FAIL) is its own.
+func exitStatus(for error: Error) -> Int32 {
+    switch error {
+    case let code as ExitCode: return code.rawValue
+    case SprigError.invalidArgument: return 64
+    case DistributedError.mismatch: return 64
+    case is SprigError, is DistributedError: return 1
+    default: return SprigCommand.exitCode(for: error) == .validationFailure ? 64 : 1
     }
 }
 
@@ -42,7 +64,7 @@ func printError(_ text: String) {
 
 /// Reports nothing: the reporter of every rank but 0.
 struct SilentReporter: TrainingReporter {
-    func started(_ summary: RunSummary) {}
+    func started(_ summary: RunSummary) throws {}
     func progress(epoch: Int, done: Int, total: Int) {}
     func finished(_ metrics: EpochMetrics) throws {}
     func note(_ text: String) {}

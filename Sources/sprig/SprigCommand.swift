@@ -21,12 +21,10 @@ struct SprigCommand: ParsableCommand {
             if exitCode(for: error) == .success { exit(withError: error) }   // --help, --version
             if let code = error as? ExitCode { Foundation.exit(code.rawValue) }   // a result already reported
             // Under mpirun every rank parses the same flags: only rank 0 prints the error.
-            let environment = ProcessInfo.processInfo.environment
-            let rank = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"].lazy.compactMap { environment[$0] }.first ?? "0"
-            if rank == "0" {
+            if Launcher.rank == 0 {
                 printError(error is SprigError || error is DistributedError ? errorMessage(for: error) : SprigCommand.message(for: error))
             }
-            Foundation.exit(exitCode(for: error) == .validationFailure ? 64 : 1)
+            Foundation.exit(exitStatus(for: error))
         }
     }
 }

@@ -7,7 +7,7 @@ typealias TrainingOptions = TrainingRun.Options
 
 extension TrainingRun.Options {
     init(parsing c: TrainCommand) throws {
-        let sizes = try parseList(c.layerSizes, flag: "--layer-sizes") { Int($0) }
+        let sizes = try parseList(c.layerSizes ?? "784,1024,512,10", flag: "--layer-sizes") { Int($0) }
         var network = NetworkConfiguration(layerSizes: sizes, densities: [])
         if let text = c.densities {
             network.densities = try parseList(text, flag: "--densities") { Double($0) }
@@ -17,32 +17,34 @@ extension TrainingRun.Options {
             guard overall > 0, overall <= 1 else { throw SprigError.invalidArgument("--overall-density \(overall) is not in (0, 1]") }
             network.densities = try ErdosRenyi.densities(layerSizes: sizes, overall: overall)
         }
-        network.hiddenActivation = try Activation(parsing: c.activation)
-        network.outputActivation = try Activation(parsing: c.outputActivation, flag: "--output-activation")
-        network.initializer = try Initializer(parsing: c.initializer)
-        guard let fanIn = Initializer.FanIn(rawValue: c.fanIn) else {
-            throw SprigError.invalidArgument("--fan-in must be dense or sparse, not '\(c.fanIn)'")
+        network.hiddenActivation = try Activation(parsing: c.activation ?? "relu")
+        network.outputActivation = try Activation(parsing: c.outputActivation ?? "identity", flag: "--output-activation")
+        network.initializer = try Initializer(parsing: c.initializer ?? "pytorch")
+        if let text = c.fanIn {
+            guard let fanIn = Initializer.FanIn(rawValue: text) else {
+                throw SprigError.invalidArgument("--fan-in must be per-row, sparse or dense, not '\(text)'")
+            }
+            network.fanIn = fanIn
         }
-        network.fanIn = fanIn
-        network.seed = c.seed
+        network.seed = c.seed ?? 1
         try network.validate()
-
         let training = TrainingConfiguration(
-            epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate,
-            schedule: try LearningRateSchedule(parsing: c.lrSchedule), optimizer: try OptimizerKind(parsing: c.optimizer),
-            weightDecay: c.weightDecay, loss: try LossKind(parsing: c.loss), seed: c.seed)
+            epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
+            schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),
+            optimizer: try OptimizerKind(parsing: c.optimizer ?? "nesterov:0.9"),
+            weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
         try training.validate()
-
-        self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset),
+        self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
                   threads: c.threads ?? defaultThreads())
         dataDirectory = c.dataDir
         trainSize = c.trainSize
         testSize = c.testSize
-        standardize = c.normalize == "standard"
+        standardize = (c.normalize ?? "standard") == "standard"
         saveWeights = c.saveWeights
         loadWeights = c.loadWeights
-        guard let exchange = GradientExchange(rawValue: c.allreduce) else {
-            throw SprigError.invalidArgument("--allreduce must be per-layer or fused, not '\(c.allreduce)'")
+        let allreduce = c.allreduce ?? GradientExchange.perLayer.rawValue
+        guard let exchange = GradientExchange(rawValue: allreduce) else {
+            throw SprigError.invalidArgument("--allreduce must be per-layer or fused, not '\(allreduce)'")
         }
         self.exchange = exchange
         checkpointDirectory = c.checkpointDir
@@ -50,6 +52,13 @@ extension TrainingRun.Options {
         checkpointEverySteps = c.checkpointEverySteps
         resume = c.resume
         maxSteps = c.maxSteps
+        let given: [(String, Bool)] = [
+            ("--layer-sizes", c.layerSizes != nil), ("--densities", c.densities != nil), ("--overall-density", c.overallDensity != nil),
+            ("--activation", c.activation != nil), ("--output-activation", c.outputActivation != nil), ("--loss", c.loss != nil),
+            ("--optimizer", c.optimizer != nil), ("--learning-rate", c.learningRate != nil), ("--lr-schedule", c.lrSchedule != nil),
+            ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
+            ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil)]
+        givenFlags = Set(given.filter(\.1).map(\.0))
     }
 }
 
@@ -62,19 +71,8 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
     }
 }
 
-/// The first of the launchers' variables `names` (Open MPI, MPICH/Hydra, Slurm) that is set to an integer.
-private func launcherInteger(_ names: [String]) -> Int? {
-    let environment = ProcessInfo.processInfo.environment
-    return names.lazy.compactMap { environment[$0].flatMap { Int($0) } }.first
-}
-
 /// This rank's index among the ranks on its node (0 outside mpirun/srun).
-func localRank() -> Int {
-    launcherInteger(["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"]) ?? 0
-}
+func localRank() -> Int { Launcher.localRank }
 
 /// All cores, shared among the ranks mpirun started on this node.
-func defaultThreads() -> Int {
-    let local = launcherInteger(["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"]) ?? 1
-    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))
-}
+func defaultThreads() -> Int { Launcher.defaultThreads }

@@ -148,7 +148,7 @@ final class DistributedTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/m.npz"))
     }
 
-    /// An error on one rank only (its data directory is missing) ends the whole job at once,
+    /// An error on one rank only (its weights file is missing) ends the whole job at once,
     /// non-zero, with a message naming that rank — while rank 0 already waits in a collective.
     func testAnErrorOnOneRankEndsTheJobAndNamesIt() throws {
         try TestFiles.requireTool(["mpirun", "--version"])
@@ -156,8 +156,7 @@ final class DistributedTests: XCTestCase {
         let start = Date()
         let result = try TestFiles.run(["timeout", "60", "mpirun", "--oversubscribe", "--allow-run-as-root",
                                         "-np", "1", binary] + job(dir, "e")
-                                       + [":", "-np", "1", binary, "train", "--dataset", "fashion-mnist", "--data-dir", "/nonexistent-sprig",
-                                          "--layer-sizes", "784,10", "--threads", "1"])
+                                       + [":", "-np", "1", binary] + job(dir, "e", ["--load-weights", "/nonexistent-sprig/w.npz"]))
         XCTAssertNotEqual(result.status, 0)
         XCTAssertNotEqual(result.status, 124, "the job hung until the timeout")
         XCTAssertLessThan(Date().timeIntervalSince(start), 30)

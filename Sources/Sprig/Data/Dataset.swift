@@ -61,23 +61,22 @@ public struct Dataset: Sendable {
 }
 
 extension Dataset {
-    /// A hash of the name, shape, every label and the feature values of a sample of examples,
-    /// so ranks can check they hold the same data without sending it.
+    /// A hash of the name, the shape, every label and every feature value (bytes and their
+    /// value table, or floats), so ranks can check they hold the same data without sending it.
+    /// FNV-1a over all of it: about 0.17 s for Fashion-MNIST (55 MB).
     public var fingerprint: UInt64 {
         var hasher = StableHasher()
         hasher.combine(name)
         hasher.combine(featureCount)
         hasher.combine(classCount)
+        hasher.combine(count)
         labels.withUnsafeBytes { hasher.combine(bytes: $0) }
-        let stride = max(1, count / 64)
-        for i in Swift.stride(from: 0, to: count, by: stride) {
-            switch storage {
-            case .floats(let values):
-                values[(i * featureCount)..<((i + 1) * featureCount)].withUnsafeBytes { hasher.combine(bytes: $0) }
-            case .bytes(let bytes, let values):
-                bytes[(i * featureCount)..<((i + 1) * featureCount)].withUnsafeBytes { hasher.combine(bytes: $0) }
-                values.withUnsafeBytes { hasher.combine(bytes: $0) }
-            }
+        switch storage {
+        case .floats(let values):
+            values.withUnsafeBytes { hasher.combine(bytes: $0) }
+        case .bytes(let bytes, let values):
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            values.withUnsafeBytes { hasher.combine(bytes: $0) }
         }
         return hasher.value
     }

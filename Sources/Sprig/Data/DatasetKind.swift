@@ -33,6 +33,10 @@ public enum DatasetKind: String, Sendable, CaseIterable {
         var data: (train: Dataset, test: Dataset)
         switch self {
         case .synthetic:
+            var budget = MemoryBudget("the synthetic data (--train-size, --test-size and the first layer size)")
+            try budget.add(product: [trainSize ?? 10000, layerSizes[0]], elementSize: 1)
+            try budget.add(product: [testSize ?? 1000, layerSizes[0]], elementSize: 1)
+            try budget.check()
             data = SyntheticDataset.make(featureCount: layerSizes[0], classCount: layerSizes[layerSizes.count - 1],
                                          trainCount: trainSize ?? 10000, testCount: testSize ?? 1000, seed: seed)
         case .fashionMNIST, .mnist:

@@ -16,12 +16,6 @@ public final class MPICommunicator: Communicator {
 
     nonisolated(unsafe) private static var initialized = false
 
-    /// True when this process was started by an MPI launcher (mpirun, srun).
-    public static var launchedByMPI: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
-    }
-
     /// Initialises MPI (once) and returns the world communicator.
     public init() throws {
         precondition(!MPICommunicator.initialized, "MPI is initialised once per process")

@@ -4,9 +4,13 @@
 /// - `he`:               W ~ N(0, 2/n), b = 0
 /// - `pytorch`:          W ~ U(±1/√n), b ~ U(±1/√n) (nn.Linear's default)
 ///
-/// Fan-in of a sparse layer: with `FanIn.dense` (default) n = D and m = K, the dense layer's
-/// sizes — as Nerva and PyTorch-with-masks count, so runs compare like for like; with
-/// `FanIn.sparse` n = nnz/K and m = nnz/D, the mean nonzeros per row and per column.
+/// Fan-in of a sparse layer: with `FanIn.perRow` (the command line's default) n is the
+/// nonzeros of the weight's own row and m those of its own column, so every output neuron's
+/// pre-activation has the variance of a dense layer's whatever its density; with
+/// `FanIn.sparse` n = nnz/K and m = nnz/D, the layer's mean nonzeros per row and per column;
+/// with `FanIn.dense` n = D and m = K, the dense layer's sizes — as Nerva and
+/// PyTorch-with-masks count, so parity runs compare like for like (the signal then shrinks
+/// by about √density per sparse layer, and deep sparse networks do not train).
 public enum Initializer: String, Sendable, Codable, CaseIterable {
     case xavier
     case xavierNormalized = "xavier-normalized"
@@ -23,29 +27,50 @@ public enum Initializer: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    public enum FanIn: String, Sendable, Codable, CaseIterable { case dense, sparse }
+    /// How a sparse layer's fan-in and fan-out are counted (see above).
+    public enum FanIn: String, Sendable, Codable, CaseIterable {
+        case dense, sparse
+        case perRow = "per-row"
+    }
 
     /// Fills `weights` and `bias` for a layer with the given fan-in and fan-out.
     func fill(weights: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>,
               fanIn n: Double, fanOut m: Double, generator g: inout RandomGenerator) {
-        let n = max(n, 1), m = max(m, 1)
+        fill(weights: weights, bias: bias, weightFans: { _ in (n, m) }, biasFanIn: { _ in n }, generator: &g)
+    }
+
+    /// Fills `weights` and `bias`: weight k has fan-in and fan-out `weightFans(k)`, bias i
+    /// (output neuron i) fan-in `biasFanIn(i)`; fans below 1 count as 1. The random draws are
+    /// the same whatever the fans, so only the scales differ between the ways of counting.
+    func fill(weights: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>,
+              weightFans: (Int) -> (fanIn: Double, fanOut: Double), biasFanIn: (Int) -> Double,
+              generator g: inout RandomGenerator) {
         switch self {
-        case .xavier:
-            let a = Float(1 / n.squareRoot())
-            for i in weights.indices { weights[i] = g.uniform(-a, a) }
+        case .xavier:   // U(±1/√n)
+            for i in weights.indices {
+                let a = Float(1 / max(weightFans(i).fanIn, 1).squareRoot())
+                weights[i] = g.uniform(-a, a)
+            }
             bias.update(repeating: 0)
-        case .xavierNormalized:
-            let a = Float((6 / (n + m)).squareRoot())
-            for i in weights.indices { weights[i] = g.uniform(-a, a) }
+        case .xavierNormalized:   // U(±√(6/(n+m)))
+            for i in weights.indices {
+                let (n, m) = weightFans(i)
+                let a = Float((6 / (max(n, 1) + max(m, 1))).squareRoot())
+                weights[i] = g.uniform(-a, a)
+            }
             bias.update(repeating: 0)
-        case .he:
-            let s = Float((2 / n).squareRoot())
-            for i in weights.indices { weights[i] = s * g.normal() }
+        case .he:   // N(0, 2/n)
+            for i in weights.indices { weights[i] = Float((2 / max(weightFans(i).fanIn, 1)).squareRoot()) * g.normal() }
             bias.update(repeating: 0)
-        case .pytorch:
-            let a = Float(1 / n.squareRoot())
-            for i in weights.indices { weights[i] = g.uniform(-a, a) }
-            for i in bias.indices { bias[i] = g.uniform(-a, a) }
+        case .pytorch:   // W, b ~ U(±1/√n)
+            for i in weights.indices {
+                let a = Float(1 / max(weightFans(i).fanIn, 1).squareRoot())
+                weights[i] = g.uniform(-a, a)
+            }
+            for i in bias.indices {
+                let a = Float(1 / max(biasFanIn(i), 1).squareRoot())
+                bias[i] = g.uniform(-a, a)
+            }
         }
     }
 }

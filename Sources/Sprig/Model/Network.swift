@@ -41,14 +41,30 @@ public final class Network {
         arena = ParameterArena(count: layout.count)
     }
 
-    /// Draws initial weights and biases with the configured initializer.
+    /// Draws initial weights and biases with the configured initializer and way of counting fans.
     public func initializeValues() {
         for (l, layer) in layers.enumerated() {
             var g = RandomGenerator(seed: configuration.seed, stream: 1000 + UInt64(l))
             let d = Double(layer.inputSize), k = Double(layer.outputSize), nnz = Double(layer.weightCount)
-            let sparseFan = configuration.fanIn == .sparse
-            configuration.initializer.fill(weights: values(of: layer.weights), bias: values(of: layer.bias),
-                                           fanIn: sparseFan ? nnz / k : d, fanOut: sparseFan ? nnz / d : k, generator: &g)
+            let weights = values(of: layer.weights), bias = values(of: layer.bias)
+            let initializer = configuration.initializer
+            switch (configuration.fanIn, layer as? SparseLinear) {
+            case (.perRow, let sparse?):
+                // Weight k in row i, column j: fan-in nnz(row i), fan-out nnz(column j).
+                let pattern = sparse.pattern
+                var rowOf = [Int32](repeating: 0, count: pattern.nonzeroCount)
+                for i in 0..<pattern.rows { for k in pattern.rowOffsets[i]..<pattern.rowOffsets[i + 1] { rowOf[k] = Int32(i) } }
+                var columnCounts = [Int32](repeating: 0, count: pattern.columns)
+                for j in pattern.columnIndices { columnCounts[Int(j)] += 1 }
+                let rowCount = { (i: Int) in Double(pattern.rowOffsets[i + 1] - pattern.rowOffsets[i]) }
+                initializer.fill(weights: weights, bias: bias,
+                                 weightFans: { (rowCount(Int(rowOf[$0])), Double(columnCounts[Int(pattern.columnIndices[$0])])) },
+                                 biasFanIn: rowCount, generator: &g)
+            case (.sparse, _?):
+                initializer.fill(weights: weights, bias: bias, fanIn: nnz / k, fanOut: nnz / d, generator: &g)
+            default:   // dense fan, or a dense layer (whose every row has D nonzeros)
+                initializer.fill(weights: weights, bias: bias, fanIn: d, fanOut: k, generator: &g)
+            }
         }
     }
 
@@ -60,14 +76,12 @@ public final class Network {
     /// A hash of every layer's shape and pattern (dense layers by shape), equal across ranks
     /// exactly when they built the same network structure.
     public var structureHash: UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hasher = StableHasher()
         for layer in layers {
-            let h: UInt64
-            if let sparse = layer as? SparseLinear { h = sparse.pattern.structureHash }
-            else { h = UInt64(layer.inputSize) &* 0x9E37_79B9 ^ UInt64(layer.outputSize) }
-            hash = (hash ^ h) &* 0x0000_0100_0000_01B3
+            if let sparse = layer as? SparseLinear { hasher.combine(sparse.pattern.structureHash) }
+            else { hasher.combine(Int64(layer.inputSize)); hasher.combine(Int64(layer.outputSize)) }
         }
-        return hash
+        return hasher.value
     }
 
     /// Y_L for the input held in `workspace.input` (D₀×B): every layer's Z and Y are kept for backward.

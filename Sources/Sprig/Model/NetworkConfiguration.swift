@@ -13,7 +13,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public init(layerSizes: [Int], densities: [Double], hiddenActivation: Activation = .relu,
                 outputActivation: Activation = .identity, initializer: Initializer = .pytorch,
-                fanIn: Initializer.FanIn = .dense, seed: UInt64 = 1) {
+                fanIn: Initializer.FanIn = .perRow, seed: UInt64 = 1) {
         self.layerSizes = layerSizes
         self.densities = densities
         self.hiddenActivation = hiddenActivation
@@ -25,7 +25,8 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public var layerCount: Int { layerSizes.count - 1 }
 
-    /// Throws on sizes < 1, a density count that does not match, or a density outside (0, 1].
+    /// Throws on sizes < 1, a density count that does not match, a density outside (0, 1], or
+    /// a sparse layer that would get no weights.
     public func validate() throws {
         guard layerSizes.count >= 2 else {
             throw SprigError.invalidArgument("--layer-sizes needs at least two sizes (inputs and outputs), got \(layerSizes.count)")
@@ -38,6 +39,32 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         }
         for (l, d) in densities.enumerated() where !(d > 0 && d <= 1) {
             throw SprigError.invalidArgument("density \(d) of layer \(l + 1) is not in (0, 1]")
+        }
+        for l in 0..<layerCount where nonzeroCount(ofLayer: l) == 0 {
+            let cells = Double(layerSizes[l]) * Double(layerSizes[l + 1])
+            throw SprigError.invalidArgument("layer \(l + 1) (\(layerSizes[l]) → \(layerSizes[l + 1])) would have no weights at density "
+                                             + "\(densities[l]); one weight needs a density of at least \(0.5 / cells)")
+        }
+    }
+
+    /// The weights layer `l` stores: round(density·D·K) as `SparsityPattern.random` draws
+    /// them (D·K for a dense layer), counted in floating point so that no size overflows.
+    public func nonzeroCount(ofLayer l: Int) -> Int {
+        let cells = Double(layerSizes[l]) * Double(layerSizes[l + 1])
+        return Int(min((densities[l] * cells).rounded(), 0x1p62))
+    }
+
+    /// Adds what the network takes in memory to `budget`: per parameter its value, gradient and
+    /// optimizer velocity; per stored weight its column index, transpose plan and the random
+    /// draw of its position (a hash set and a sorted array while the pattern is built).
+    public func addMemory(to budget: inout MemoryBudget) throws {
+        for l in 0..<layerCount {
+            let weights = nonzeroCount(ofLayer: l)
+            try budget.add(weights, elementSize: 3 * 4)
+            try budget.add(layerSizes[l + 1], elementSize: 3 * 4)
+            guard densities[l] < 1 else { continue }
+            try budget.add(weights, elementSize: 4 + 8 + 32)
+            try budget.add(layerSizes[l] + layerSizes[l + 1] + 2, elementSize: 2 * 8)
         }
     }
 

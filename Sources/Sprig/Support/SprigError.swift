@@ -9,12 +9,15 @@ public enum SprigError: Error, CustomStringConvertible, Equatable {
     case io(path: String, reason: String)
     /// A file whose contents are malformed.
     case format(path: String, reason: String)
+    /// A run that cannot go on although its inputs were valid (e.g. its loss became non-finite).
+    case failed(String)
 
     public var description: String {
         switch self {
         case .invalidArgument(let reason): return reason
         case .io(let path, let reason): return "\(path): \(reason)"
         case .format(let path, let reason): return "\(path): \(reason)"
+        case .failed(let reason): return reason
         }
     }
 

@@ -11,8 +11,10 @@ public struct RunSummary: Sendable {
     public var threads: Int
     public var ranks: Int
     public var bytesPerStep: Int
+    /// The epochs the run trains to (counted from the start, also when resuming).
+    public var epochs: Int
 
-    init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int) {
+    init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int, epochs: Int) {
         layers = network.layers.map { layer in
             LayerLine(inputs: layer.inputSize, outputs: layer.outputSize,
                       density: Double(layer.weightCount) / Double(layer.inputSize * layer.outputSize),
@@ -26,5 +28,6 @@ public struct RunSummary: Sendable {
         self.threads = threads
         self.ranks = ranks
         self.bytesPerStep = bytesPerStep
+        self.epochs = epochs
     }
 }

@@ -23,8 +23,10 @@ public final class Trainer {
     /// Bytes this rank contributes to the gradient allreduces per step: 4 × arena size.
     public var bytesPerStep: Int { 4 * network.arena.count }
 
+    /// `trainingExamples` bounds the workspace: a batch never holds more than the training set.
     public init(network: Network, configuration: TrainingConfiguration, pool: ThreadPool,
-                communicator: any Communicator = SingleProcessCommunicator(), exchange: GradientExchange = .fused) throws {
+                communicator: any Communicator = SingleProcessCommunicator(), exchange: GradientExchange = .fused,
+                trainingExamples: Int = .max) throws {
         try configuration.validate()
         self.network = network
         self.configuration = configuration
@@ -34,9 +36,16 @@ public final class Trainer {
         optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay,
                               parameterCount: network.arena.count)
         loss = configuration.loss.loss
-        let largestShard = (configuration.batchSize + communicator.size - 1) / communicator.size
-        workspace = Workspace(layerSizes: network.configuration.layerSizes, capacity: max(largestShard, 1))
+        workspace = Workspace(layerSizes: network.configuration.layerSizes,
+                              capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
+                                                                  ranks: communicator.size))
         assembler = BatchAssembler(for: network)
+    }
+
+    /// The largest shard a rank trains on at once: ⌈min(B, examples)/P⌉ (at least 1).
+    public static func workspaceCapacity(batchSize: Int, trainingExamples: Int, ranks: Int) -> Int {
+        let batch = min(batchSize, trainingExamples)
+        return max(batch / ranks + (batch % ranks == 0 ? 0 : 1), 1)
     }
 
     /// The examples of epoch `epoch` in training order: a shuffle seeded by (seed, epoch).
@@ -48,7 +57,9 @@ public final class Trainer {
     }
 
     /// Number of steps in an epoch of `count` examples (the last batch may be partial).
-    public func stepsPerEpoch(count: Int) -> Int { (count + configuration.batchSize - 1) / configuration.batchSize }
+    public func stepsPerEpoch(count: Int) -> Int {
+        count / configuration.batchSize + (count % configuration.batchSize == 0 ? 0 : 1)   // ⌈count/B⌉ without overflow
+    }
 
     public func learningRate(epoch: Int) -> Double {
         configuration.schedule.learningRate(initial: configuration.learningRate, epoch: epoch, totalEpochs: configuration.epochs)
@@ -103,17 +114,19 @@ public final class Trainer {
     }
 
     /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
-    /// each (progress, checkpoints). Returns the mean loss and accuracy over all ranks' examples
-    /// and the slowest rank's seconds.
-    public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil,
-                           afterStep: ((Int) throws -> Void)? = nil) throws -> (loss: Double, accuracy: Double, seconds: Double) {
+    /// each (progress, checkpoints). Returns the mean loss and accuracy over all ranks' examples,
+    /// the number of examples and the slowest rank's seconds. Throws `SprigError.failed` on
+    /// every rank together as soon as a step's loss (summed over the ranks) is not finite.
+    public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil, afterStep: ((Int) throws -> Void)? = nil)
+        throws -> (loss: Double, accuracy: Double, examples: Int, seconds: Double) {
         let clock = Stopwatch()
         let order = order(epoch: epoch, count: data.count)
         let eta = Float(learningRate(epoch: epoch))
         var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
         for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
-            let start = s * configuration.batchSize, end = min(start + configuration.batchSize, order.count)
+            let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
             let result = try step(data, indices: order[start..<end], learningRate: eta)
+            try checkFinite(loss: result.loss, epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)
             totals[2] += Double(Shard.range(of: end - start, rank: communicator.rank, ranks: communicator.size).count)
@@ -123,7 +136,18 @@ public final class Trainer {
         try totals.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
         try seconds.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
         let n = max(totals[2], 1)
-        return (totals[0] / n, totals[1] / n, seconds[0])
+        return (totals[0] / n, totals[1] / n, Int(totals[2]), seconds[0])
+    }
+
+    /// Throws when the step's loss is not finite. With several ranks the losses are summed
+    /// first (one 8-byte allreduce), so every rank decides alike and none is left waiting.
+    private func checkFinite(loss: Double, epoch: Int, step: Int) throws {
+        var sum = [loss]
+        if communicator.size > 1 { try sum.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) } }
+        guard !sum[0].isFinite else { return }
+        throw SprigError.failed("loss became non-finite at epoch \(epoch + 1), step \(step + 1) "
+                                + "(learning rate \(learningRate(epoch: epoch))); no weights or checkpoint were written from it: "
+                                + "try a smaller --learning-rate")
     }
 
     /// Mean loss and accuracy over `data` (forward only, in batches of up to 1000; each rank

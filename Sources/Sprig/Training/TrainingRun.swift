@@ -28,6 +28,10 @@ public final class TrainingRun {
         public var resume = false
         /// Stop after this many steps in all (nil: run every epoch).
         public var maxSteps: Int?
+        /// The flags the user gave ("--learning-rate", …): when resuming, each of these that
+        /// defines the network or its training must agree with the checkpoint; `--epochs` may
+        /// extend it (left out, the checkpoint's epochs stand).
+        public var givenFlags: Set<String> = []
 
         public init(network: NetworkConfiguration, training: TrainingConfiguration, dataset: DatasetKind, threads: Int) {
             self.network = network
@@ -48,48 +52,36 @@ public final class TrainingRun {
     public func run(reporter: any TrainingReporter) throws {
         sprig_flush_subnormals_to_zero()
         openblas_set_num_threads(1)   // dense layers split their products across `pool` instead
+        try MemoryBudget.checkThreads(options.threads)
+        try checkOptionsAgree()
         let pool = ThreadPool(threads: options.threads)
         let isRoot = communicator.isRoot
-
-        if options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil {
-            guard let directory = options.checkpointDirectory else {
-                throw SprigError.invalidArgument("--resume and --checkpoint-every need --checkpoint-dir")
-            }
-            if isRoot && !options.resume {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
+        let usesCheckpoints = options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil
+        if usesCheckpoints && options.checkpointDirectory == nil {
+            throw SprigError.invalidArgument("--resume and --checkpoint-every need --checkpoint-dir")
         }
+        let checkpointDirectory = usesCheckpoints ? options.checkpointDirectory : nil
 
-        // Resume: rank 0 reads the newest valid checkpoint and sends its bytes to every rank.
-        var resumed: Checkpoint?
         var networkConfiguration = options.network
         var trainingConfiguration = options.training
-        if options.resume, let directory = options.checkpointDirectory {
-            var bytes: [UInt8] = []
-            var failure = ""
-            if isRoot {
-                do {
-                    let found = try CheckpointFile.newestValid(in: directory)
-                    for (path, reason) in found.rejected { reporter.note("warning: skipping \(path): \(reason)") }
-                    reporter.note("resuming from \(found.path) (epoch \(found.checkpoint.epoch + 1), step \(found.checkpoint.step))")
-                    bytes = try CheckpointFile.encode(found.checkpoint)
-                } catch {
-                    failure = "\(error)"
-                }
-            }
-            let message = try communicator.broadcastBytes(Array(failure.utf8), root: 0)
-            guard message.isEmpty else { throw SprigError.invalidArgument(String(decoding: message, as: UTF8.self)) }
-            let checkpoint = try CheckpointFile.decode(try communicator.broadcastBytes(bytes, root: 0), path: directory)
+        let resumed = try options.resume ? readCheckpoint(reporter: reporter) : nil
+        if let checkpoint = resumed {
             networkConfiguration = checkpoint.network
             trainingConfiguration = checkpoint.training
-            trainingConfiguration.epochs = options.training.epochs   // may extend the run
-            resumed = checkpoint
+            if options.givenFlags.contains("--epochs") {   // may extend the run
+                guard options.training.epochs >= checkpoint.epoch else {
+                    throw SprigError.invalidArgument("--epochs \(options.training.epochs) is below the \(checkpoint.epoch) epochs "
+                                                     + "the checkpoint has finished; give at least \(checkpoint.epoch)")
+                }
+                trainingConfiguration.epochs = options.training.epochs
+            }
         }
 
         var (train, test) = try options.dataset.load(directory: options.dataDirectory, trainSize: options.trainSize,
                                                       testSize: options.testSize, layerSizes: networkConfiguration.layerSizes,
                                                       seed: networkConfiguration.seed)
         try checkShapes(train, sizes: networkConfiguration.layerSizes)
+        try checkMemory(networkConfiguration, training: trainingConfiguration, train: train, test: test)
         if options.standardize && options.dataset != .synthetic {   // synthetic values are already N(0, 1)
             let normalization = Normalization.fit(train)
             normalization.apply(to: &train)
@@ -110,7 +102,7 @@ public final class TrainingRun {
         }
         if isRoot, let path = options.saveWeights { try WeightsFile.checkWritable(path: path) }
         let trainer = try Trainer(network: network, configuration: trainingConfiguration, pool: pool,
-                                  communicator: communicator, exchange: options.exchange)
+                                  communicator: communicator, exchange: options.exchange, trainingExamples: train.count)
         if let checkpoint = resumed {
             guard checkpoint.velocity.count == trainer.optimizer.velocity.count else {
                 throw SprigError.format(path: options.checkpointDirectory ?? "", reason: "checkpoint optimizer state has \(checkpoint.velocity.count) values, expected \(trainer.optimizer.velocity.count)")
@@ -118,21 +110,40 @@ public final class TrainingRun {
             _ = trainer.optimizer.velocity.buffer.update(fromContentsOf: checkpoint.velocity)
         }
 
-        try checkAgreement(network: network, training: trainingConfiguration, data: train)
+        try checkAgreement(network: network, training: trainingConfiguration, train: train, test: test)
         // Rank 0's values (and optimizer state) are everyone's.
         try communicator.broadcast(UnsafeMutableRawBufferPointer(network.arena.values.buffer), root: 0)
         try communicator.broadcast(UnsafeMutableRawBufferPointer(trainer.optimizer.velocity.buffer), root: 0)
 
+        // Every check has passed: only now are the checkpoint directory and the metrics file made.
         if isRoot {
-            reporter.started(RunSummary(network: network, train: train, test: test, threads: options.threads,
-                                        ranks: communicator.size, bytesPerStep: trainer.bytesPerStep))
+            var createdDirectory: String?
+            if let directory = checkpointDirectory, !FileManager.default.fileExists(atPath: directory) {
+                do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+                catch { throw SprigError.fileError(path: directory, action: "create the checkpoint directory", error: error) }
+                createdDirectory = directory
+            }
+            do {
+                try reporter.started(RunSummary(network: network, train: train, test: test, threads: options.threads,
+                                                ranks: communicator.size, bytesPerStep: trainer.bytesPerStep,
+                                                epochs: trainingConfiguration.epochs))
+            } catch {
+                if let directory = createdDirectory { try? FileManager.default.removeItem(atPath: directory) }
+                throw error
+            }
         }
 
         let steps = trainer.stepsPerEpoch(count: train.count)
+        try resumed?.checkPosition(stepsPerEpoch: steps, path: options.checkpointDirectory ?? "")
         var position = (epoch: resumed?.epoch ?? 0, step: resumed?.step ?? 0)
         if position.step >= steps { position = (position.epoch + 1, 0) }
+        if resumed != nil && position.epoch >= trainingConfiguration.epochs {
+            reporter.note("nothing left to train: the checkpoint has finished all \(trainingConfiguration.epochs) epochs "
+                          + "(give a larger --epochs to train on)")
+        }
         func checkpoint(epoch: Int, step: Int) throws {
-            guard isRoot, let directory = options.checkpointDirectory else { return }
+            guard isRoot, let directory = checkpointDirectory else { return }
+            try checkFinite(network, writing: "checkpoint")
             let next = step >= steps ? (epoch + 1, 0) : (epoch, step)
             try CheckpointFile.write(Checkpoint(network: network.configuration, training: trainingConfiguration,
                                                 epoch: next.0, step: next.1,
@@ -141,7 +152,7 @@ public final class TrainingRun {
                                      directory: directory)
         }
 
-        for epoch in position.epoch..<trainingConfiguration.epochs {
+        for epoch in position.epoch..<max(trainingConfiguration.epochs, position.epoch) {
             let firstStep = epoch == position.epoch ? position.step : 0
             if let limit = options.maxSteps, epoch * steps + firstStep >= limit { break }
             let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
@@ -159,36 +170,154 @@ public final class TrainingRun {
             if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
                 try checkpoint(epoch: epoch, step: steps)
             }
-            if isRoot {
-                try reporter.finished(EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
-                                                   testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
-                                                   learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
-                                                   examplesPerSecond: Double(min(lastStep * trainingConfiguration.batchSize, train.count)
-                                                                             - firstStep * trainingConfiguration.batchSize) / max(result.seconds, 1e-9),
-                                                   evaluationSeconds: clock.seconds, communicationSeconds: communication[0],
-                                                   ranks: communicator.size))
+            guard isRoot else { continue }
+            let metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
+                                       testLoss: test.count > 0 ? evaluation.loss : nil,
+                                       testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
+                                       learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
+                                       examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
+                                       evaluationSeconds: clock.seconds, communicationSeconds: communication[0],
+                                       ranks: communicator.size)
+            do {
+                try reporter.finished(metrics)
+            } catch {
+                // The metrics could not be written (e.g. a full disk): keep the work trained so far.
+                if let path = options.saveWeights, (try? checkFinite(network, writing: "weights")) != nil,
+                   (try? WeightsFile.save(network, path: path)) != nil {
+                    reporter.note("weights trained so far (epoch \(epoch + 1)) written to \(path)")
+                }
+                throw error
             }
         }
         if isRoot, let path = options.saveWeights {
+            try checkFinite(network, writing: "weights")
             try WeightsFile.save(network, path: path)
             reporter.note("weights written to \(path)")
         }
     }
 
-    /// Every rank must run the same network on the same data with the same settings; a rank
-    /// that differs from rank 0 is named.
-    private func checkAgreement(network: Network, training: TrainingConfiguration, data: Dataset) throws {
+    /// Rank 0 reads the newest valid checkpoint and sends its bytes to every rank; a flag the
+    /// user gave that defines the run must agree with it.
+    private func readCheckpoint(reporter: any TrainingReporter) throws -> Checkpoint {
+        let directory = options.checkpointDirectory ?? ""
+        var bytes: [UInt8] = []
+        var failure = ""
+        if communicator.isRoot {
+            do {
+                let found = try CheckpointFile.newestValid(in: directory)
+                for (path, reason) in found.rejected { reporter.note("warning: skipping \(path): \(reason)") }
+                reporter.note("resuming from \(found.path) (epoch \(found.checkpoint.epoch + 1), step \(found.checkpoint.step))")
+                bytes = try CheckpointFile.encode(found.checkpoint)
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        let message = try communicator.broadcastBytes(Array(failure.utf8), root: 0)
+        guard message.isEmpty else { throw SprigError.failed(String(decoding: message, as: UTF8.self)) }
+        let checkpoint = try CheckpointFile.decode(try communicator.broadcastBytes(bytes, root: 0), path: directory)
+        try checkResumeFlags(against: checkpoint)
+        return checkpoint
+    }
+
+    /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
+    /// otherwise be silently replaced (or silently change a run half done).
+    private func checkResumeFlags(against checkpoint: Checkpoint) throws {
+        let mine = options.network, theirs = checkpoint.network
+        let training = options.training, saved = checkpoint.training
+        func text<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
+        // Σ d_l·D_l·D_{l+1} / Σ D_l·D_{l+1}: the overall density the Erdős–Rényi allocation kept.
+        func overall(_ c: NetworkConfiguration) -> String {
+            let cells = (0..<c.layerCount).map { Double(c.layerSizes[$0]) * Double(c.layerSizes[$0 + 1]) }
+            return String(format: "%g", zip(c.densities, cells).reduce(0) { $0 + $1.0 * $1.1 } / cells.reduce(0, +))
+        }
+        let pairs: [(flag: String, given: String, saved: String)] = [
+            ("--layer-sizes", text(mine.layerSizes), text(theirs.layerSizes)),
+            ("--densities", text(mine.densities), text(theirs.densities)),
+            ("--overall-density", overall(mine), overall(theirs)),
+            ("--activation", mine.hiddenActivation.description, theirs.hiddenActivation.description),
+            ("--output-activation", mine.outputActivation.description, theirs.outputActivation.description),
+            ("--initializer", mine.initializer.rawValue, theirs.initializer.rawValue),
+            ("--fan-in", mine.fanIn.rawValue, theirs.fanIn.rawValue),
+            ("--seed", "\(mine.seed)", "\(theirs.seed)"),
+            ("--batch-size", "\(training.batchSize)", "\(saved.batchSize)"),
+            ("--learning-rate", "\(training.learningRate)", "\(saved.learningRate)"),
+            ("--lr-schedule", training.schedule.description, saved.schedule.description),
+            ("--optimizer", training.optimizer.description, saved.optimizer.description),
+            ("--weight-decay", "\(training.weightDecay)", "\(saved.weightDecay)"),
+            ("--loss", "\(training.loss)", "\(saved.loss)"),
+        ]
+        for pair in pairs where options.givenFlags.contains(pair.flag) && pair.given != pair.saved {
+            throw SprigError.invalidArgument("--resume: \(pair.flag) \(pair.given) differs from the checkpoint's \(pair.saved); "
+                                             + "leave \(pair.flag) out to continue the run, or start a new one")
+        }
+    }
+
+    /// The flags that every rank must share, compared before any other collective (a rank with
+    /// another --test-size or --max-steps would otherwise wait forever in a collective).
+    private func checkOptionsAgree() throws {
+        guard communicator.size > 1 else { return }
+        var hasher = StableHasher()
+        hasher.combine(String(describing: options.network))
+        hasher.combine(String(describing: options.training))
+        hasher.combine(options.dataset.rawValue)
+        hasher.combine(options.trainSize ?? -1)
+        hasher.combine(options.testSize ?? -1)
+        hasher.combine(options.standardize)
+        hasher.combine(options.exchange.rawValue)
+        hasher.combine(options.resume)
+        hasher.combine(options.maxSteps ?? -1)
+        hasher.combine(options.checkpointDirectory != nil)
+        hasher.combine(options.checkpointEveryEpochs ?? -1)
+        hasher.combine(options.checkpointEverySteps ?? -1)
+        hasher.combine(options.givenFlags.sorted().joined(separator: " "))
+        try compareAcrossRanks(hasher.value, what: "its flags")
+    }
+
+    /// Every rank must run the same network on the same data with the same settings: a hash
+    /// of the network's structure, the training settings and all training and test data.
+    private func checkAgreement(network: Network, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
         guard communicator.size > 1 else { return }
         var hasher = StableHasher()
         hasher.combine(network.structureHash)
         hasher.combine(String(describing: training))
-        hasher.combine(options.exchange.rawValue)
-        hasher.combine(data.fingerprint)
-        let all = try communicator.allGather(hasher.value)
+        hasher.combine(train.fingerprint)
+        hasher.combine(test.fingerprint)
+        try compareAcrossRanks(hasher.value, what: "its data or network")
+    }
+
+    /// Throws `DistributedError.mismatch` on every rank, naming the first rank whose `hash` differs from rank 0's.
+    private func compareAcrossRanks(_ hash: UInt64, what: String) throws {
+        let all = try communicator.allGather(hash)
         if let different = all.indices.first(where: { all[$0] != all[0] }) {
-            throw DistributedError.mismatch("rank \(different) differs from rank 0 in its flags, data or network "
-                                            + "(configuration hash \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))); "
+            throw DistributedError.mismatch("rank \(different) differs from rank 0 in \(what) "
+                                            + "(hash \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))); "
                                             + "every rank must run the same command on the same data")
+        }
+    }
+
+    /// Refuses sizes that cannot fit before anything large is allocated: the network (values,
+    /// gradients, optimizer state, patterns), the training workspace (bounded by the training
+    /// set) and the evaluation workspace, against this machine's memory.
+    private func checkMemory(_ network: NetworkConfiguration, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
+        var budget = MemoryBudget("the network \(network.layerSizes.map(String.init).joined(separator: ",")) with --batch-size \(training.batchSize)")
+        try network.addMemory(to: &budget)
+        let activations = try network.layerSizes.dropFirst().reduce(network.layerSizes[0]) { total, size in
+            let (three, overflow) = size.multipliedReportingOverflow(by: 3)
+            let (sum, overflowSum) = total.addingReportingOverflow(three)
+            guard !overflow, !overflowSum else { throw SprigError.invalidArgument("\(budget.purpose) is too large: its size overflows") }
+            return sum
+        }
+        let capacity = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count, ranks: communicator.size)
+        try budget.add(product: [activations, capacity])
+        try budget.add(product: [activations, min(1000, max(test.count / communicator.size + 1, 1))])
+        try budget.check()
+    }
+
+    /// Refuses to write a checkpoint or weights that hold a NaN or an infinity.
+    private func checkFinite(_ network: Network, writing what: String) throws {
+        guard network.arena.values.buffer.allSatisfy(\.isFinite) else {
+            throw SprigError.failed("the parameters became non-finite; no \(what) was written from them (the last good "
+                                    + "checkpoint is kept): try a smaller --learning-rate")
         }
     }
 
