@@ -28,6 +28,7 @@ extension TrainingRun.Options {
         }
         network.seed = c.seed ?? 1
         try network.validate()
+        if c.loadWeights == nil && !c.resume { try network.checkEveryLayerHasWeights() }
         let training = TrainingConfiguration(
             epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
             schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),

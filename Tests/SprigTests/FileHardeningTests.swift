@@ -329,7 +329,7 @@ final class FileHardeningTests: XCTestCase {
                          mentions: [directory + "/taken.npz", "Is a directory"])
         // An unwritable destination is found before training, not after it.
         let proc = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "4,3,2", "--train-size", "20", "--test-size", "5",
-                              "--epochs", "1", "--threads", "1", "--save-weights", "/proc/sprig-test.npz"])
+                              "--densities", "1,1", "--epochs", "1", "--threads", "1", "--save-weights", "/proc/sprig-test.npz"])
         assertOneErrorLine(proc, mentions: ["/proc/sprig-test.npz", "cannot write: No such file or directory"], status: 1)
         XCTAssertFalse(proc.output.contains("epoch 1/1"), proc.output)
         // Nothing half-written or left behind.

@@ -11,6 +11,7 @@ public final class Network {
     /// and all values are initialised from stream 1000 + l.
     public convenience init(_ configuration: NetworkConfiguration) throws {
         try configuration.validate()
+        try configuration.checkEveryLayerHasWeights()
         let patterns: [SparsityPattern?] = (0..<configuration.layerCount).map { l in
             guard configuration.densities[l] < 1 else { return nil }
             var g = RandomGenerator(seed: configuration.seed, stream: UInt64(l))

@@ -25,8 +25,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public var layerCount: Int { layerSizes.count - 1 }
 
-    /// Throws on sizes < 1, a density count that does not match, a density outside (0, 1], or
-    /// a sparse layer that would get no weights.
+    /// Throws on sizes < 1, a density count that does not match, or a density outside (0, 1].
     public func validate() throws {
         guard layerSizes.count >= 2 else {
             throw SprigError.invalidArgument("--layer-sizes needs at least two sizes (inputs and outputs), got \(layerSizes.count)")
@@ -40,6 +39,11 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         for (l, d) in densities.enumerated() where !(d > 0 && d <= 1) {
             throw SprigError.invalidArgument("density \(d) of layer \(l + 1) is not in (0, 1]")
         }
+    }
+
+    /// Throws when a layer's density would give it no weights at all (a network drawn at
+    /// random; a network loaded from weights or a checkpoint has the patterns it has).
+    public func checkEveryLayerHasWeights() throws {
         for l in 0..<layerCount where nonzeroCount(ofLayer: l) == 0 {
             let cells = Double(layerSizes[l]) * Double(layerSizes[l + 1])
             throw SprigError.invalidArgument("layer \(l + 1) (\(layerSizes[l]) → \(layerSizes[l + 1])) would have no weights at density "
