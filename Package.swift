@@ -24,7 +24,7 @@ let package = Package(
     name: "Sprig",
     products: [
         .library(name: "Sprig", targets: ["Sprig"]),
-        .executable(name: "sprig", targets: ["sprig"]),
+        .executable(name: "sprig", targets: ["SprigCommandLine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,10 +47,12 @@ let package = Package(
             path: "Sources/Sprig",
             swiftSettings: fastMath),
         .executableTarget(
-            name: "sprig",
+            // The `sprig` executable; its folder is not named `sprig`, which would collide with
+            // `Sprig` on case-insensitive file systems.
+            name: "SprigCommandLine",
             dependencies: ["Sprig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/sprig",
+            path: "Sources/SprigCommandLine",
             swiftSettings: fastMath),
-        .testTarget(name: "SprigTests", dependencies: ["Sprig", "sprig"], path: "Tests/SprigTests"),
+        .testTarget(name: "SprigTests", dependencies: ["Sprig", "SprigCommandLine"], path: "Tests/SprigTests"),
     ]
 )
