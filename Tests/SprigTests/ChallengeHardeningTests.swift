@@ -8,19 +8,13 @@ import XCTest
 final class ChallengeHardeningTests: XCTestCase {
     /// Runs `sprig` (under `timeout`, so a hang fails the test instead of stalling it).
     func sprig(_ arguments: [String], timeout: Int = 60) throws -> TestFiles.ProcessResult {
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "\(timeout)", CommandLineTests.binary] + arguments)
+        try CommandLineTests.sprig(arguments, timeout: timeout)
     }
 
     /// Expects exit `status` and exactly one `error:` line on stderr mentioning every string.
     func assertFails(_ result: TestFiles.ProcessResult, status: Int32, mentions: [String],
                      file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(result.status, status, "stderr: \(result.errors)", file: file, line: line)
-        XCTAssertEqual(result.errors.split(separator: "\n").count, 1, "stderr: \(result.errors)", file: file, line: line)
-        XCTAssertTrue(result.errors.hasPrefix("error: "), "stderr: \(result.errors)", file: file, line: line)
-        for text in mentions {
-            XCTAssertTrue(result.errors.contains(text), "stderr should mention '\(text)': \(result.errors)", file: file, line: line)
-        }
+        assertOneErrorLine(result, status: status, mentions: mentions, file: file, line: line)
     }
 
     /// A generated RadiX-Net network of `neurons` and `layers` in a new directory.

@@ -9,22 +9,9 @@ final class FileHardeningTests: XCTestCase {
     static var binary: String { CommandLineTests.binary }
 
     func sprig(_ arguments: [String]) throws -> TestFiles.ProcessResult {
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run([Self.binary] + arguments)
+        try CommandLineTests.sprig(arguments)
     }
 
-    /// Asserts that a run failed with one `error:` line on stderr mentioning `mentions`.
-    func assertOneErrorLine(_ result: TestFiles.ProcessResult, mentions: [String], status: Int32? = nil,
-                            file: StaticString = #filePath, line: UInt = #line) {
-        if let status { XCTAssertEqual(result.status, status, result.errors, file: file, line: line) }
-        XCTAssertNotEqual(result.status, 0, file: file, line: line)
-        XCTAssertLessThan(result.status, 128, "killed by a signal: \(result.errors)", file: file, line: line)
-        XCTAssertEqual(result.errors.split(separator: "\n").count, 1, result.errors, file: file, line: line)
-        XCTAssertTrue(result.errors.hasPrefix("error: "), result.errors, file: file, line: line)
-        for text in mentions {
-            XCTAssertTrue(result.errors.contains(text), "stderr should mention '\(text)': \(result.errors)", file: file, line: line)
-        }
-    }
 
     // MARK: Checkpoints whose checksum is valid but whose fields are not (item 7)
 
@@ -330,7 +317,7 @@ final class FileHardeningTests: XCTestCase {
         // An unwritable destination is found before training, not after it.
         let proc = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "4,3,2", "--train-size", "20", "--test-size", "5",
                               "--densities", "1,1", "--epochs", "1", "--threads", "1", "--save-weights", "/proc/sprig-test.npz"])
-        assertOneErrorLine(proc, mentions: ["/proc/sprig-test.npz", "cannot write: No such file or directory"], status: 1)
+        assertOneErrorLine(proc, status: 1, mentions: ["/proc/sprig-test.npz", "cannot write: No such file or directory"])
         XCTAssertFalse(proc.output.contains("epoch 1/1"), proc.output)
         // Nothing half-written or left behind.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), ["file", "taken.npz"])
@@ -358,7 +345,7 @@ final class FileHardeningTests: XCTestCase {
                                         "--dataset", "synthetic", "--layer-sizes", "20,200,3", "--densities", "1,1",
                                         "--train-size", "20", "--test-size", "5", "--epochs", "1", "--threads", "1",
                                         "--save-weights", directory + "/w.npz"])
-        assertOneErrorLine(result, mentions: [directory + "/w.npz", "cannot write: File too large"], status: 1)
+        assertOneErrorLine(result, status: 1, mentions: [directory + "/w.npz", "cannot write: File too large"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
 
         // A 64 KiB tmpfs that fills up, where this machine lets the test mount one.

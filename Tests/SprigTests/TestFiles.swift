@@ -105,6 +105,22 @@ enum TestFiles {
     }
 }
 
+/// Asserts that a run of `sprig` failed as a user's mistake must: exit `status` (any non-zero
+/// status below 128 when nil: no signal, no trap) and exactly one stderr line, `error: …`,
+/// containing each of `mentions`.
+func assertOneErrorLine(_ result: TestFiles.ProcessResult, status: Int32? = nil, mentions: [String], context: String = "",
+                        file: StaticString = #filePath, line: UInt = #line) {
+    let about = context.isEmpty ? "stderr: \(result.errors)" : "stderr for \(context): \(result.errors)"
+    if let status { XCTAssertEqual(result.status, status, "exit status; " + about, file: file, line: line) }
+    XCTAssertNotEqual(result.status, 0, "exit status; " + about, file: file, line: line)
+    XCTAssertLessThan(result.status, 128, "killed by a signal (trap?); " + about, file: file, line: line)
+    XCTAssertEqual(result.errors.split(separator: "\n").count, 1, about, file: file, line: line)
+    XCTAssertTrue(result.errors.hasPrefix("error: "), about, file: file, line: line)
+    for text in mentions {
+        XCTAssertTrue(result.errors.contains(text), "should mention '\(text)'; " + about, file: file, line: line)
+    }
+}
+
 /// Asserts that `body` throws a `SprigError` of the given kind whose description contains
 /// every string in `mentions`.
 func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKind, mentions: [String],

@@ -16,20 +16,13 @@ final class TrainHardeningTests: XCTestCase {
 
     /// Runs the binary under `timeout` (exit 124 when it hangs).
     func sprig(_ arguments: [String], timeout: Int = 120) throws -> TestFiles.ProcessResult {
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "\(timeout)", binary] + arguments)
+        try CommandLineTests.sprig(arguments, timeout: timeout)
     }
 
     /// Expects exit `status` and exactly one stderr line, `error: …`, containing each of `mentions`.
     func assertError(_ result: TestFiles.ProcessResult, status: Int32, mentions: [String],
                      file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(result.status, status, "exit status; stderr: \(result.errors)", file: file, line: line)
-        let lines = result.errors.split(separator: "\n")
-        XCTAssertEqual(lines.count, 1, "stderr: \(result.errors)", file: file, line: line)
-        XCTAssertTrue(result.errors.hasPrefix("error: "), "stderr: \(result.errors)", file: file, line: line)
-        for text in mentions {
-            XCTAssertTrue(result.errors.contains(text), "stderr should mention '\(text)': \(result.errors)", file: file, line: line)
-        }
+        assertOneErrorLine(result, status: status, mentions: mentions, file: file, line: line)
     }
 
     func metricsLines(_ path: String) throws -> [[String: Any]] {
@@ -200,6 +193,16 @@ final class TrainHardeningTests: XCTestCase {
         assertError(shape, status: 64, mentions: ["100", "784"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.jsonl"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ck"))
+    }
+
+    /// A checkpoint directory that is a file is refused before training, not after the first epoch.
+    func testACheckpointDirectoryThatIsAFileIsRefusedBeforeTraining() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data("keep".utf8))
+        let result = try sprig(tiny(["--epochs", "1", "--checkpoint-dir", dir + "/file", "--checkpoint-every", "1"]))
+        assertError(result, status: 1, mentions: [dir + "/file", "Not a directory"])
+        XCTAssertFalse(result.output.contains("epoch 1/1"), result.output)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/file", encoding: .utf8), "keep")
     }
 
     // MARK: 9. non-finite numbers

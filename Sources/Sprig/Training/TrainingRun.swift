@@ -123,6 +123,13 @@ public final class TrainingRun {
                 catch { throw SprigError.fileError(path: directory, action: "create the checkpoint directory", error: error) }
                 createdDirectory = directory
             }
+            if let directory = checkpointDirectory {   // a file, or a directory this process cannot write into
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw SprigError.fileError(path: directory, action: "use it as the checkpoint directory", errno: ENOTDIR)
+                }
+                try AtomicFile.checkWritable((directory as NSString).appendingPathComponent("checkpoint-probe.sprig"))
+            }
             do {
                 try reporter.started(RunSummary(network: network, train: train, test: test, threads: options.threads,
                                                 ranks: communicator.size, bytesPerStep: trainer.bytesPerStep,
