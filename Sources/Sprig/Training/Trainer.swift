@@ -18,6 +18,9 @@ public final class Trainer {
     private let assembler: BatchAssembler
     private var evaluationWorkspace: Workspace?
     private var pending: [PendingCollective] = []
+    /// This step's loss summed over the ranks: its allreduce starts before backward and
+    /// completes with the gradients', so the non-finite check costs no extra round trip.
+    private let stepLoss = FloatBuffer(count: 1)
     /// Seconds this rank has spent in gradient allreduces (including waiting for other ranks).
     public private(set) var communicationSeconds = 0.0
     /// Bytes this rank contributes to the gradient allreduces per step: 4 × arena size.
@@ -73,12 +76,14 @@ public final class Trainer {
         var result = (loss: 0.0, correct: 0)
         if local.isEmpty {
             // More ranks than examples in this batch: contribute zero gradients.
+            try startLossExchange(0)
             network.arena.gradients.fill(0)
             if communicator.size > 1 && exchange == .perLayer {
                 for l in stride(from: network.layers.count - 1, through: 0, by: -1) { try startExchange(layer: l) }
             }
         } else {
             result = forwardAndLoss(data, indices: local, workspace: workspace, globalBatch: indices.count)
+            try startLossExchange(result.loss)
             var failure: Error?
             network.backward(workspace, batch: local.count, pool: pool) { l in
                 guard self.communicator.size > 1, self.exchange == .perLayer, failure == nil else { return }
@@ -89,6 +94,13 @@ public final class Trainer {
         try finishExchange()
         optimizer.step(arena: network.arena, learningRate: learningRate, pool: pool)
         return result
+    }
+
+    /// Starts the allreduce of this rank's loss (first of the step's collectives on every rank).
+    private func startLossExchange(_ loss: Double) throws {
+        stepLoss.buffer[0] = Float(loss)
+        guard communicator.size > 1 else { return }
+        pending.append(try communicator.startAllreduceSum(stepLoss.buffer))
     }
 
     private func startExchange(layer l: Int) throws {
@@ -108,9 +120,10 @@ public final class Trainer {
         case .fused:
             try communicator.allreduceSum(network.arena.gradients.buffer)
         case .perLayer:
-            for request in pending { try communicator.wait(request) }
-            pending.removeAll(keepingCapacity: true)
+            break
         }
+        for request in pending { try communicator.wait(request) }   // the loss's, and the layers' (per-layer)
+        pending.removeAll(keepingCapacity: true)
     }
 
     /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
@@ -126,7 +139,7 @@ public final class Trainer {
         for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
             let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
             let result = try step(data, indices: order[start..<end], learningRate: eta)
-            try checkFinite(loss: result.loss, epoch: epoch, step: s)
+            try checkFinite(epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)
             totals[2] += Double(Shard.range(of: end - start, rank: communicator.rank, ranks: communicator.size).count)
@@ -139,12 +152,10 @@ public final class Trainer {
         return (totals[0] / n, totals[1] / n, Int(totals[2]), seconds[0])
     }
 
-    /// Throws when the step's loss is not finite. With several ranks the losses are summed
-    /// first (one 8-byte allreduce), so every rank decides alike and none is left waiting.
-    private func checkFinite(loss: Double, epoch: Int, step: Int) throws {
-        var sum = [loss]
-        if communicator.size > 1 { try sum.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) } }
-        guard !sum[0].isFinite else { return }
+    /// Throws when the last step's loss, summed over the ranks, is not finite: every rank sees
+    /// the same sum, so every rank stops at the same step and none is left waiting.
+    private func checkFinite(epoch: Int, step: Int) throws {
+        guard !stepLoss.buffer[0].isFinite else { return }
         throw SprigError.failed("loss became non-finite at epoch \(epoch + 1), step \(step + 1) "
                                 + "(learning rate \(learningRate(epoch: epoch))); no weights or checkpoint were written from it: "
                                 + "try a smaller --learning-rate")
