@@ -187,6 +187,28 @@ final class ReplicaIdentityTests: XCTestCase {
         })
     }
 
+    /// The word-wise hash the check uses sees every bit: flipping any one bit of a buffer whose
+    /// length is not a multiple of 8 (whole words and a tail) changes it.
+    func testWordHashSeesEveryBit() {
+        var bytes = (0..<37).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
+        func hash(_ bytes: [UInt8]) -> UInt64 {
+            var hasher = StableHasher()
+            bytes.withUnsafeBytes { hasher.combine(words: $0) }
+            return hasher.value
+        }
+        let reference = hash(bytes)
+        var seen: Set<UInt64> = [reference]
+        for index in bytes.indices {
+            for bit in 0..<8 {
+                bytes[index] ^= 1 << bit
+                seen.insert(hash(bytes))
+                bytes[index] ^= 1 << bit
+            }
+        }
+        XCTAssertEqual(seen.count, 1 + 37 * 8, "some one-bit changes gave the same hash")
+        XCTAssertEqual(hash(bytes), reference)
+    }
+
     func testCheckReplicasFlag() throws {
         let base = ["train", "--dataset", "synthetic", "--layer-sizes", "20,8,3", "--train-size", "50", "--test-size", "10",
                     "--batch-size", "10", "--epochs", "1", "--threads", "1"]

@@ -7,7 +7,7 @@
 /// rank applies the same update to the same values only if the summed gradients are the same
 /// bits on every rank. Open MPI 4.1's allreduce algorithms give every rank the same bits for a
 /// commutative SUM (README, "Distributed training"); this check measures it instead of
-/// trusting it. Cost: one pass over 8 bytes per parameter (about 1 ms per million parameters)
+/// trusting it. Cost: one pass over 8 bytes per parameter (about 2 ms per million parameters)
 /// and one 8-byte allgather.
 public struct ReplicaCheck: Sendable {
     /// Check after every this many steps (counted from the start of training).
