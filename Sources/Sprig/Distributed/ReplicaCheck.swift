@@ -21,7 +21,7 @@ public struct ReplicaCheck: Sendable {
     /// Whether to check after `globalStep` (0-based, counted from the start of training).
     public func isDue(afterStep globalStep: Int) -> Bool { (globalStep + 1) % every == 0 }
 
-    /// The hash of a rank's parameters: every byte of `values`, then of `velocity`.
+    /// The hash of a rank's parameters: every bit of `values`, then of `velocity` (each with its count).
     public static func hash(values: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) -> UInt64 {
         var hasher = StableHasher()
         hasher.combine(values.count)
