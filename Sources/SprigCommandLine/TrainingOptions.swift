@@ -53,6 +53,7 @@ extension TrainingRun.Options {
         checkpointEverySteps = c.checkpointEverySteps
         resume = c.resume
         maxSteps = c.maxSteps
+        checkReplicas = c.checkReplicas
         let given: [(String, Bool)] = [
             ("--layer-sizes", c.layerSizes != nil), ("--densities", c.densities != nil), ("--overall-density", c.overallDensity != nil),
             ("--activation", c.activation != nil), ("--output-activation", c.outputActivation != nil), ("--loss", c.loss != nil),

@@ -28,6 +28,9 @@ public final class TrainingRun {
         public var resume = false
         /// Stop after this many steps in all (nil: run every epoch).
         public var maxSteps: Int?
+        /// After every this many steps (counted from the start of training), check that all
+        /// ranks hold bitwise the same values and velocity (`ReplicaCheck`; nil: never).
+        public var checkReplicas: Int?
         /// The flags the user gave ("--learning-rate", …): when resuming, each of these that
         /// defines the network or its training must agree with the checkpoint; `--epochs` may
         /// extend it (left out, the checkpoint's epochs stand).
@@ -44,6 +47,11 @@ public final class TrainingRun {
     public let options: Options
     public let communicator: any Communicator
 
+    /// For tests only: `SPRIG_TEST_ONLY_PERTURB_REPLICA=R:S` makes rank R move its first
+    /// parameter value up by one unit in the last place after step S (1-based, counted from
+    /// the start of training), so that a test can watch `--check-replicas` stop a real job.
+    public static let perturbReplicaVariable = "SPRIG_TEST_ONLY_PERTURB_REPLICA"
+
     public init(_ options: Options, communicator: any Communicator = SingleProcessCommunicator()) {
         self.options = options
         self.communicator = communicator
@@ -54,6 +62,11 @@ public final class TrainingRun {
         openblas_set_num_threads(1)   // dense layers split their products across `pool` instead
         try MemoryBudget.checkThreads(options.threads)
         try checkOptionsAgree()
+        let replicaCheck = try options.checkReplicas.map { try ReplicaCheck(every: $0) }
+        let perturbation = ProcessInfo.processInfo.environment[TrainingRun.perturbReplicaVariable].flatMap { text -> (rank: Int, step: Int)? in
+            let parts = text.split(separator: ":").compactMap { Int($0) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
         let pool = ThreadPool(threads: options.threads)
         let isRoot = communicator.isRoot
         let usesCheckpoints = options.resume || options.checkpointEveryEpochs != nil || options.checkpointEverySteps != nil
@@ -159,12 +172,22 @@ public final class TrainingRun {
                                      directory: directory)
         }
 
+        var replicaChecks = 0
         for epoch in position.epoch..<max(trainingConfiguration.epochs, position.epoch) {
             let firstStep = epoch == position.epoch ? position.step : 0
             if let limit = options.maxSteps, epoch * steps + firstStep >= limit { break }
             let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
             let communicationBefore = trainer.communicationSeconds
             let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep) { step in
+                if let perturbation, perturbation.rank == self.communicator.rank, perturbation.step == epoch * steps + step + 1 {
+                    network.arena.values[0] = network.arena.values[0].nextUp
+                }
+                if let check = replicaCheck, check.isDue(afterStep: epoch * steps + step) {
+                    try ReplicaCheck.verify(values: UnsafeBufferPointer(network.arena.values.buffer),
+                                            velocity: UnsafeBufferPointer(trainer.optimizer.velocity.buffer),
+                                            step: epoch * steps + step + 1, epoch: epoch + 1, communicator: self.communicator)
+                    replicaChecks += 1
+                }
                 if isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
                 if let every = self.options.checkpointEverySteps, (epoch * steps + step + 1) % every == 0 {
                     try checkpoint(epoch: epoch, step: step + 1)
@@ -195,6 +218,11 @@ public final class TrainingRun {
                 }
                 throw error
             }
+        }
+        if isRoot, let check = replicaCheck {
+            reporter.note(communicator.size == 1 ? "replicas: one process, nothing to compare (--check-replicas is for mpirun)"
+                          : "replicas: all \(communicator.size) ranks held bitwise-identical values and velocity at all "
+                            + "\(replicaChecks) checks (every \(check.every) steps)")
         }
         if isRoot, let path = options.saveWeights {
             try checkFinite(network, writing: "weights")
@@ -273,6 +301,7 @@ public final class TrainingRun {
         hasher.combine(options.exchange.rawValue)
         hasher.combine(options.resume)
         hasher.combine(options.maxSteps ?? -1)
+        hasher.combine(options.checkReplicas ?? -1)   // the check is a collective: all ranks or none
         hasher.combine(options.checkpointDirectory != nil)
         hasher.combine(options.checkpointEveryEpochs ?? -1)
         hasher.combine(options.checkpointEverySteps ?? -1)
