@@ -1,7 +1,7 @@
 /// The run-time proof that every rank holds bitwise the same parameters: each rank hashes its
 /// values arena and its optimizer velocity (`StableHasher.combine(words:)`, every bit), the hashes are
 /// gathered to all ranks, and a rank whose hash differs from rank 0's stops the job on every
-/// rank together (`DistributedError.mismatch`).
+/// rank together (`SprigError.failed`: exit status 1, a run that went wrong, not a user's mistake).
 ///
 /// Data parallelism relies on it (DESIGN.md, "Topology that changes during training"): every
 /// rank applies the same update to the same values only if the summed gradients are the same
@@ -39,7 +39,7 @@ public struct ReplicaCheck: Sendable {
         guard communicator.size > 1 else { return }
         let all = try communicator.allGather(hash(values: values, velocity: velocity))
         guard let different = all.indices.first(where: { all[$0] != all[0] }) else { return }
-        throw DistributedError.mismatch(
+        throw SprigError.failed(
             "rank \(different)'s parameters differ from rank 0's after step \(step) (epoch \(epoch); "
             + "hash of values and velocity \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))): "
             + "the ranks no longer hold the same model")
