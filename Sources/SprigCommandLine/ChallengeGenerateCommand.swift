@@ -57,7 +57,8 @@ struct ChallengeGenerateCommand: ParsableCommand {
     func run() throws {
         // The images first: asking for more than the data set has is refused before anything is written.
         let images = try inputs > 0 ? loadImages() : nil
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        catch { throw SprigError.fileError(path: output, action: "create the output directory", error: error) }
         let pool = ThreadPool(threads: defaultThreads())
         var failure: Error?
         let lock = NSLock()

@@ -72,6 +72,7 @@ struct ChallengeRunCommand: ParsableCommand {
             let pool = ThreadPool(threads: threads ?? defaultThreads())
             let clockRead = Stopwatch()   // all but inference: reading the network, the inputs, the truth
             var notes: [String] = []
+            if c.isRoot, let path = categoriesOut { try AtomicFile.checkWritable(path) }   // before the work, not after
             let gpu = try openGPU(notes: &notes)
             let weights = try NetworkCache.readNetwork(directory: network, neurons: neurons, layers: layers, pool: pool,
                                                        useCache: !noCache) { notes.append($0) }

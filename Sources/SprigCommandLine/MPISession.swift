@@ -51,10 +51,16 @@ func exitStatus(for error: Error) -> Int32 {
     }
 }
 
-func errorMessage(for error: Error) -> String {
+/// The one line printed for `error`; `fallback` for errors of no known kind (ArgumentParser's own).
+func errorMessage(for error: Error, fallback: @autoclosure () -> String? = nil) -> String {
     if let sprigError = error as? SprigError { return sprigError.description }
     if let distributed = error as? DistributedError { return distributed.description }
-    return "\(error)"
+    // A Foundation file error that no caller translated: still the file and the cause in words.
+    let nsError = error as NSError
+    if let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? (nsError.userInfo[NSURLErrorKey] as? URL)?.path {
+        return SprigError.fileError(path: path, action: "use it", error: error).description
+    }
+    return fallback() ?? "\(error)"
 }
 
 func printError(_ text: String) {

@@ -22,7 +22,7 @@ struct SprigCommand: ParsableCommand {
             if let code = error as? ExitCode { Foundation.exit(code.rawValue) }   // a result already reported
             // Under mpirun every rank parses the same flags: only rank 0 prints the error.
             if Launcher.rank == 0 {
-                printError(error is SprigError || error is DistributedError ? errorMessage(for: error) : SprigCommand.message(for: error))
+                printError(errorMessage(for: error, fallback: SprigCommand.message(for: error)))
             }
             Foundation.exit(exitStatus(for: error))
         }

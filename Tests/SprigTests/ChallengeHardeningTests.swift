@@ -175,6 +175,24 @@ final class ChallengeHardeningTests: XCTestCase {
         XCTAssertTrue(accepted.output.contains("wrote 30 inputs"), accepted.output)
     }
 
+    // Item 12: an output directory that cannot be made is named with the cause in words.
+    func testGenerateIntoAPathUnderAFileNamesTheCause() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data("keep".utf8))
+        let result = try sprig(["challenge", "generate", "--neurons", "1024", "--layers", "1", "--inputs", "0",
+                                "--output", dir + "/file/nets"])
+        assertFails(result, status: 1, mentions: [dir + "/file/nets", "cannot create the output directory: Not a directory"])
+        XCTAssertFalse(result.errors.contains("NSCocoaErrorDomain"), result.errors)
+        // --categories-out where no file can be written is refused before the network is read.
+        let net = try network(neurons: 32, layers: 1)
+        let inputs = dir + "/in.tsv"
+        try "1\t1\t1\n".write(toFile: inputs, atomically: true, encoding: .utf8)
+        let out = try sprig(["challenge", "run", "--network", net, "--neurons", "32", "--layers", "1", "--inputs", inputs,
+                             "--bias", "-0.3", "--categories-out", dir + "/file/c.tsv"])
+        assertFails(out, status: 1, mentions: [dir + "/file/c.tsv", "Not a directory"])
+        XCTAssertFalse(out.output.contains("sprig challenge:"), out.output)
+    }
+
     // Item 4: ranks that run another bias, network or inputs are named under real mpirun (MPMD).
     func testRanksThatDisagreeAreNamedUnderMPIRun() throws {
         try TestFiles.requireTool(["mpirun", "--version"])

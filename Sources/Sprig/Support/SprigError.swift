@@ -41,7 +41,9 @@ public enum SprigError: Error, CustomStringConvertible, Equatable {
     /// The POSIX error number behind a Foundation error, when there is one.
     static func posixCode(of error: NSError) -> Int32? {
         if error.domain == NSPOSIXErrorDomain { return Int32(error.code) }
-        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, let code = posixCode(of: underlying) {
+        // Foundation on Linux keeps the underlying error as a Swift `POSIXError` or another `Error`.
+        if let posix = error.userInfo[NSUnderlyingErrorKey] as? POSIXError { return posix.code.rawValue }
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? Error, let code = posixCode(of: underlying as NSError) {
             return code
         }
         guard error.domain == NSCocoaErrorDomain else { return nil }
