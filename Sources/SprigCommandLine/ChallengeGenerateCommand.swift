@@ -59,7 +59,7 @@ struct ChallengeGenerateCommand: ParsableCommand {
         let images = try inputs > 0 ? loadImages() : nil
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         catch { throw SprigError.fileError(path: output, action: "create the output directory", error: error) }
-        let pool = ThreadPool(threads: defaultThreads())
+        let pool = ThreadPool(threads: Launcher.defaultThreads)
         var failure: Error?
         let lock = NSLock()
         pool.run(parts: layers) { l in

@@ -69,7 +69,7 @@ struct ChallengeRunCommand: ParsableCommand {
 
     func run() throws {
         try withCommunicator { c in
-            let pool = ThreadPool(threads: threads ?? defaultThreads())
+            let pool = ThreadPool(threads: threads ?? Launcher.defaultThreads)
             let clockRead = Stopwatch()   // all but inference: reading the network, the inputs, the truth
             var notes: [String] = []
             if c.isRoot, let path = categoriesOut { try AtomicFile.checkWritable(path) }   // before the work, not after
@@ -130,10 +130,9 @@ struct ChallengeRunCommand: ParsableCommand {
         hasher.combine(bias.bitPattern)
         hasher.combine(network.reduce(UInt32(0)) { $1.checksum(continuing: $0) })
         hasher.combine(try ChallengeFiles.inputsIdentity(path: inputs))
-        let all = try c.allGather(hasher.value)
-        if let different = all.indices.first(where: { all[$0] != all[0] }) {
-            throw DistributedError.mismatch("rank \(different) differs from rank 0 in its flags, network or inputs "
-                                            + "(hash \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))); "
+        if let different = try c.firstRankDiffering(in: hasher.value) {
+            throw DistributedError.mismatch("rank \(different.rank) differs from rank 0 in its flags, network or inputs "
+                                            + "(hash \(different.hash) vs \(different.rootHash)); "
                                             + "every rank must run the same command on the same files")
         }
     }
@@ -143,7 +142,7 @@ struct ChallengeRunCommand: ParsableCommand {
     private func openGPU(notes: inout [String]) throws -> GPUContext? {
         guard device != .cpu else { return nil }
         do {
-            return try GPUContext(localRank: localRank())
+            return try GPUContext(localRank: Launcher.localRank)
         } catch let error as GPUError {
             guard device == .auto else { throw SprigError.invalidArgument("--device gpu: \(error)") }
             notes.append("--device auto: no GPU (\(error)); running on the CPU")

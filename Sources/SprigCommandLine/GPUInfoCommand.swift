@@ -21,9 +21,9 @@ struct GPUInfoCommand: ParsableCommand {
                 print("  GPU \(k): \(name), sm_\(capability)")
             }
             guard count > 0 else { throw ExitCode(1) }
-            let context = try GPUContext(driver: driver, localRank: localRank(), directories: directories)
+            let context = try GPUContext(driver: driver, localRank: Launcher.localRank, directories: directories)
             print("NVRTC \(context.compilerVersion): \(context.compilerPath); kernels compiled for sm_\(context.computeCapability)")
-            print("local rank \(localRank()) uses GPU \(context.ordinal); cuSPARSE: \(context.sparseLibraryPath)")
+            print("local rank \(Launcher.localRank) uses GPU \(context.ordinal); cuSPARSE: \(context.sparseLibraryPath)")
         } catch let error as GPUError {
             printError("no GPU can be used: \(error)")
             throw ExitCode(1)

@@ -36,7 +36,7 @@ extension TrainingRun.Options {
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
         try training.validate()
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
-                  threads: c.threads ?? defaultThreads())
+                  threads: c.threads ?? Launcher.defaultThreads)
         dataDirectory = c.dataDir
         trainSize = c.trainSize
         testSize = c.testSize
@@ -72,9 +72,3 @@ func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws 
         return value
     }
 }
-
-/// This rank's index among the ranks on its node (0 outside mpirun/srun).
-func localRank() -> Int { Launcher.localRank }
-
-/// All cores, shared among the ranks mpirun started on this node.
-func defaultThreads() -> Int { Launcher.defaultThreads }

@@ -312,7 +312,7 @@ final class FileHardeningTests: XCTestCase {
         assertSprigError(try CheckpointFile.list(directory: directory + "/none"), kind: .io,
                          mentions: [directory + "/none", "No such file or directory"])
         try FileManager.default.createDirectory(atPath: directory + "/taken.npz", withIntermediateDirectories: false)
-        assertSprigError(try WeightsFile.checkWritable(path: directory + "/taken.npz"), kind: .io,
+        assertSprigError(try AtomicFile.checkWritable(directory + "/taken.npz"), kind: .io,
                          mentions: [directory + "/taken.npz", "Is a directory"])
         // An unwritable destination is found before training, not after it.
         let proc = try sprig(["train", "--dataset", "synthetic", "--layer-sizes", "4,3,2", "--train-size", "20", "--test-size", "5",

@@ -68,9 +68,9 @@ public enum ChallengeFiles {
     /// Names the contents of an inputs file without reading all of it (it may hold many GB):
     /// its size and a CRC-32 of its first MiB, as stored. Ranks compare it.
     public static func inputsIdentity(path: String) throws -> UInt64 {
-        guard let file = FileHandle(forReadingAtPath: path) else { throw SprigError.io(path: path, reason: "cannot open the inputs file") }
-        defer { try? file.close() }
         do {
+            let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? file.close() }
             let head = [UInt8](try file.read(upToCount: 1 << 20) ?? Data())
             let size = try file.seekToEnd()
             var hasher = StableHasher()
@@ -78,7 +78,7 @@ public enum ChallengeFiles {
             hasher.combine(head.withUnsafeBufferPointer { UInt32(ZlibC.crc32(0, $0.baseAddress, UInt32($0.count))) })
             return hasher.value
         } catch {
-            throw SprigError.io(path: path, reason: "cannot read the inputs file (\(error.localizedDescription))")
+            throw SprigError.fileError(path: path, action: "read the inputs file", error: error)
         }
     }
 

@@ -63,7 +63,7 @@ public struct Dataset: Sendable {
 extension Dataset {
     /// A hash of the name, the shape, every label and every feature value (bytes and their
     /// value table, or floats), so ranks can check they hold the same data without sending it.
-    /// FNV-1a over all of it: about 0.17 s for Fashion-MNIST (55 MB).
+    /// The data is hashed a 64-bit word at a time (`StableHasher.combine(words:)`).
     public var fingerprint: UInt64 {
         var hasher = StableHasher()
         hasher.combine(name)
@@ -73,10 +73,10 @@ extension Dataset {
         labels.withUnsafeBytes { hasher.combine(bytes: $0) }
         switch storage {
         case .floats(let values):
-            values.withUnsafeBytes { hasher.combine(bytes: $0) }
+            values.withUnsafeBytes { hasher.combine(words: $0) }
         case .bytes(let bytes, let values):
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-            values.withUnsafeBytes { hasher.combine(bytes: $0) }
+            bytes.withUnsafeBytes { hasher.combine(words: $0) }
+            values.withUnsafeBytes { hasher.combine(words: $0) }
         }
         return hasher.value
     }

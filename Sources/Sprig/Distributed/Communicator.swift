@@ -42,4 +42,12 @@ extension Communicator {
     }
 
     public var isRoot: Bool { rank == 0 }
+
+    /// Gathers every rank's `hash` (one 8-byte allgather); the first rank whose hash differs
+    /// from rank 0's, with both hashes in hex, or nil when all agree. Every rank gets the same answer.
+    public func firstRankDiffering(in hash: UInt64) throws -> (rank: Int, hash: String, rootHash: String)? {
+        let all = try allGather(hash)
+        guard let different = all.indices.first(where: { all[$0] != all[0] }) else { return nil }
+        return (different, String(all[different], radix: 16), String(all[0], radix: 16))
+    }
 }

@@ -37,11 +37,10 @@ public struct ReplicaCheck: Sendable {
     public static func verify(values: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>,
                               step: Int, epoch: Int, communicator: any Communicator) throws {
         guard communicator.size > 1 else { return }
-        let all = try communicator.allGather(hash(values: values, velocity: velocity))
-        guard let different = all.indices.first(where: { all[$0] != all[0] }) else { return }
+        guard let different = try communicator.firstRankDiffering(in: hash(values: values, velocity: velocity)) else { return }
         throw SprigError.failed(
-            "rank \(different)'s parameters differ from rank 0's after step \(step) (epoch \(epoch); "
-            + "hash of values and velocity \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))): "
+            "rank \(different.rank)'s parameters differ from rank 0's after step \(step) (epoch \(epoch); "
+            + "hash of values and velocity \(different.hash) vs \(different.rootHash)): "
             + "the ranks no longer hold the same model")
     }
 }

@@ -27,9 +27,6 @@ public enum WeightsFile {
         try NPZArchive.write(arrays, to: path)
     }
 
-    /// Fails early (before training) when `path` cannot be written, with the cause in words.
-    public static func checkWritable(path: String) throws { try AtomicFile.checkWritable(path) }
-
     /// A network with `configuration`'s sizes, activations and seed, and the patterns and
     /// values stored in `path` (the configuration's densities are replaced by the file's).
     /// Every array is checked: shapes against `--layer-sizes`, CSR structure (`indptr` first),

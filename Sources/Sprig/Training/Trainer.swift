@@ -111,17 +111,13 @@ public final class Trainer {
         communicationSeconds += clock.seconds
     }
 
-    /// Completes the per-layer allreduces, or runs the fused one.
+    /// Runs the fused allreduce (`.fused`), then completes the step's pending ones: the loss's
+    /// and, per layer, the gradients' (`.perLayer`).
     private func finishExchange() throws {
         guard communicator.size > 1 else { return }
         let clock = Stopwatch()
         defer { communicationSeconds += clock.seconds }
-        switch exchange {
-        case .fused:
-            try communicator.allreduceSum(network.arena.gradients.buffer)
-        case .perLayer:
-            break
-        }
+        if exchange == .fused { try communicator.allreduceSum(network.arena.gradients.buffer) }
         for request in pending { try communicator.wait(request) }   // the loss's, and the layers' (per-layer)
         pending.removeAll(keepingCapacity: true)
     }

@@ -113,7 +113,7 @@ public final class TrainingRun {
         } else {
             network = try Network(networkConfiguration)
         }
-        if isRoot, let path = options.saveWeights { try WeightsFile.checkWritable(path: path) }
+        if isRoot, let path = options.saveWeights { try AtomicFile.checkWritable(path) }
         let trainer = try Trainer(network: network, configuration: trainingConfiguration, pool: pool,
                                   communicator: communicator, exchange: options.exchange, trainingExamples: train.count)
         if let checkpoint = resumed {
@@ -131,14 +131,13 @@ public final class TrainingRun {
         // Every check has passed: only now are the checkpoint directory and the metrics file made.
         if isRoot {
             var createdDirectory: String?
-            if let directory = checkpointDirectory, !FileManager.default.fileExists(atPath: directory) {
-                do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-                catch { throw SprigError.fileError(path: directory, action: "create the checkpoint directory", error: error) }
-                createdDirectory = directory
-            }
-            if let directory = checkpointDirectory {   // a file, or a directory this process cannot write into
+            if let directory = checkpointDirectory {   // made now; a file, or a directory this process cannot write into, is refused
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+                    do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+                    catch { throw SprigError.fileError(path: directory, action: "create the checkpoint directory", error: error) }
+                    createdDirectory = directory
+                } else if !isDirectory.boolValue {
                     throw SprigError.fileError(path: directory, action: "use it as the checkpoint directory", errno: ENOTDIR)
                 }
                 try AtomicFile.checkWritable((directory as NSString).appendingPathComponent("checkpoint-probe.sprig"))
@@ -323,10 +322,9 @@ public final class TrainingRun {
 
     /// Throws `DistributedError.mismatch` on every rank, naming the first rank whose `hash` differs from rank 0's.
     private func compareAcrossRanks(_ hash: UInt64, what: String) throws {
-        let all = try communicator.allGather(hash)
-        if let different = all.indices.first(where: { all[$0] != all[0] }) {
-            throw DistributedError.mismatch("rank \(different) differs from rank 0 in \(what) "
-                                            + "(hash \(String(all[different], radix: 16)) vs \(String(all[0], radix: 16))); "
+        if let different = try communicator.firstRankDiffering(in: hash) {
+            throw DistributedError.mismatch("rank \(different.rank) differs from rank 0 in \(what) "
+                                            + "(hash \(different.hash) vs \(different.rootHash)); "
                                             + "every rank must run the same command on the same data")
         }
     }
@@ -337,15 +335,13 @@ public final class TrainingRun {
     private func checkMemory(_ network: NetworkConfiguration, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
         var budget = MemoryBudget("the network \(network.layerSizes.map(String.init).joined(separator: ",")) with --batch-size \(training.batchSize)")
         try network.addMemory(to: &budget)
-        let activations = try network.layerSizes.dropFirst().reduce(network.layerSizes[0]) { total, size in
-            let (three, overflow) = size.multipliedReportingOverflow(by: 3)
-            let (sum, overflowSum) = total.addingReportingOverflow(three)
-            guard !overflow, !overflowSum else { throw SprigError.invalidArgument("\(budget.purpose) is too large: its size overflows") }
-            return sum
+        let trainingColumns = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count,
+                                                        ranks: communicator.size)
+        let evaluationColumns = min(1000, max(test.count / communicator.size + 1, 1))
+        for columns in [trainingColumns, evaluationColumns] {   // a workspace: X, then Z, Y and DY per layer
+            try budget.add(product: [network.layerSizes[0], columns])
+            for size in network.layerSizes.dropFirst() { try budget.add(product: [3, size, columns]) }
         }
-        let capacity = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count, ranks: communicator.size)
-        try budget.add(product: [activations, capacity])
-        try budget.add(product: [activations, min(1000, max(test.count / communicator.size + 1, 1))])
         try budget.check()
     }
 
