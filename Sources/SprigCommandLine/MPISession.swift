@@ -44,7 +44,7 @@ private func isDetectedTogether(_ error: Error) -> Bool {
 func exitStatus(for error: Error) -> Int32 {
     switch error {
     case let code as ExitCode: return code.rawValue
-    case SprigError.invalidArgument: return 64
+    case SprigError.invalidArgument, SprigError.invalidField: return 64
     case DistributedError.mismatch: return 64
     case is SprigError, is DistributedError: return 1
     default: return SprigCommand.exitCode(for: error) == .validationFailure ? 64 : 1
@@ -53,6 +53,7 @@ func exitStatus(for error: Error) -> Int32 {
 
 /// The one line printed for `error`; `fallback` for errors of no known kind (ArgumentParser's own).
 func errorMessage(for error: Error, fallback: @autoclosure () -> String? = nil) -> String {
+    if case SprigError.invalidField(let field, let reason)? = error as? SprigError { return SprigError.naming(field.flag, reason) }
     if let sprigError = error as? SprigError { return sprigError.description }
     if let distributed = error as? DistributedError { return distributed.description }
     // A Foundation file error that no caller translated: still the file and the cause in words.

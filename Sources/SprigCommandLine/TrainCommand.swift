@@ -82,24 +82,12 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(parsing: .unconditional, help: "Stop after this many steps in all (counted from the start of training, also when resuming).")
     var maxSteps: Int?
-    @Option(parsing: .unconditional, help: "Every N steps, check that all ranks hold bitwise-identical parameters (values and optimizer velocity); a difference stops the job (default: never).")
+    @Option(parsing: .unconditional, help: "Every N steps, check that all ranks hold bitwise-identical parameters (values and optimizer state); a difference stops the job (default: never).")
     var checkReplicas: Int?
 
     func validate() throws {
-        if let t = threads {
-            do { try MemoryBudget.checkThreads(t) } catch { throw ValidationError("\(error)") }
-        }
-        if let n = trainSize, n < 1 { throw ValidationError("--train-size \(n) is not positive") }
-        if let n = testSize, n < 0 { throw ValidationError("--test-size \(n) is negative") }
         if densities != nil && overallDensity != nil { throw ValidationError("give --densities or --overall-density, not both") }
         if let n = normalize, !["standard", "unit"].contains(n) { throw ValidationError("--normalize must be standard or unit, not '\(n)'") }
-        if let n = maxSteps, n < 0 { throw ValidationError("--max-steps \(n) is negative") }
-        if let n = checkpointEvery, n < 1 { throw ValidationError("--checkpoint-every \(n) is not positive") }
-        if let n = checkpointEverySteps, n < 1 { throw ValidationError("--checkpoint-every-steps \(n) is not positive") }
-        if let n = checkReplicas, n < 1 { throw ValidationError("--check-replicas \(n) is not positive") }
-        if (resume || checkpointEvery != nil || checkpointEverySteps != nil) && checkpointDir == nil {
-            throw ValidationError("--resume and --checkpoint-every need --checkpoint-dir")
-        }
     }
 
     func run() throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Sprig
 
-/// Turns `sprig train`'s flags into the library's run options (each flag's text parsed and
-/// checked, so a bad value names the flag).
+/// Turns `sprig train`'s flags into the library's run options: each flag's text parsed (a bad
+/// text names the flag), then the options validated by the library (`Options.validate`, whose
+/// errors name fields; `errorMessage` names their flags).
 typealias TrainingOptions = TrainingRun.Options
 
 extension TrainingRun.Options {
@@ -27,14 +28,11 @@ extension TrainingRun.Options {
             network.fanIn = fanIn
         }
         network.seed = c.seed ?? 1
-        try network.validate()
-        if c.loadWeights == nil && !c.resume { try network.checkEveryLayerHasWeights() }
         let training = TrainingConfiguration(
             epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
             schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),
             optimizer: try OptimizerKind(parsing: c.optimizer ?? "nesterov:0.9"),
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
-        try training.validate()
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
                   threads: c.threads ?? Launcher.defaultThreads)
         dataDirectory = c.dataDir
@@ -61,6 +59,7 @@ extension TrainingRun.Options {
             ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
             ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil)]
         givenFlags = Set(given.filter(\.1).map(\.0))
+        try validate()
     }
 }
 

@@ -39,9 +39,8 @@ final class DenseLinearThreadTests: XCTestCase {
     /// Z = W·X + b, Y = f(Z); DZ = DY ∘ f'(Z), Db = Σ_j DZ, DW = DZ·Xᵀ, DX = Wᵀ·DZ, all in Double.
     func check(activation: Activation, pool: ThreadPool) throws {
         let d = inputs, k = outputs, b = batch
-        var layout = ArenaLayout()
-        let layer = DenseLinear(inputSize: d, outputSize: k, activation: activation, layout: &layout)
-        let arena = ParameterArena(count: layout.count)
+        let layer = DenseLinear(index: 0, inputSize: d, outputSize: k, activation: activation)
+        let arena = ParameterStore(groups: [layer.weights, layer.bias])
         var generator = RandomGenerator(seed: 11)
         for i in 0..<arena.count { arena.values[i] = generator.uniform(-0.5, 0.5) }
         let x = (0..<(d * b)).map { _ in generator.uniform(-1, 1) }
@@ -75,9 +74,9 @@ final class DenseLinearThreadTests: XCTestCase {
         var dy = dyInitial, dxOut = [Float](repeating: .nan, count: d * b)
         arena.gradients.fill(.nan)
         x.withUnsafeBufferPointer { xp in
-            layer.forward(input: xp.baseAddress!, preActivation: &zOut, output: &yOut, batch: b, arena: arena, pool: pool)
+            layer.forward(input: xp.baseAddress!, preActivation: &zOut, output: &yOut, batch: b, parameters: arena, pool: pool)
             layer.backward(input: xp.baseAddress!, preActivation: zOut, outputGradient: &dy, inputGradient: &dxOut,
-                           batch: b, arena: arena, pool: pool)
+                           batch: b, parameters: arena, pool: pool)
         }
         let context = "\(activation), \(pool.threads) threads"
         XCTAssertLessThan(relativeError(zOut, z), 1e-5, "Z, \(context)")

@@ -27,7 +27,7 @@ final class DistributedTests: XCTestCase {
 
     func weights(_ path: String) throws -> [Float] {
         try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [30, 24, 16, 5], densities: [1, 1, 1]))
-            .arena.values.array
+            .parameters.values.array
     }
 
     func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {

@@ -21,13 +21,13 @@ final class FileHardeningTests: XCTestCase {
         let network = try Network(configuration)
         return Checkpoint(network: network.configuration, training: TrainingConfiguration(epochs: 4, batchSize: 5),
                           epoch: 1, step: 3, patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
-                          values: network.arena.values.array, velocity: [Float](repeating: 0.5, count: network.arena.count))
+                          values: network.parameters.values.array, optimizerState: [Checkpoint.State(name: "velocity", values: [Float](repeating: 0.5, count: network.parameters.count))])
     }
 
     /// The file `encode` writes, with its JSON header edited by `edit` and its sections by
     /// `editSections`, then given a fresh CRC-32 (computed here independently of zlib).
     func patchedCheckpoint(_ checkpoint: Checkpoint, header edit: (inout [String: Any]) -> Void = { _ in },
-                           sections editSections: (inout [UInt8]) -> Void = { _ in }) throws -> [UInt8] {
+                           sections editSections: (inout [UInt8]) -> Void = { _ in }, version: UInt8? = nil) throws -> [UInt8] {
         let bytes = try CheckpointFile.encode(checkpoint)
         let headerLength = bytes[12..<20].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         var header = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes[20..<(20 + headerLength)])) as? [String: Any])
@@ -36,6 +36,7 @@ final class FileHardeningTests: XCTestCase {
         var sections = Array(bytes[(20 + headerLength)..<(bytes.count - 8)])
         editSections(&sections)
         var result = Array(bytes[0..<12])
+        if let version { result[8] = version }
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { result += $0 }
         result += json + sections
         withUnsafeBytes(of: crc32(result).littleEndian) { result += $0 }
@@ -50,6 +51,24 @@ final class FileHardeningTests: XCTestCase {
             for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
         }
         return ~crc
+    }
+
+    /// A version-1 checkpoint (one `velocity` count in its header, before optimizer state had
+    /// names) still reads, as the same checkpoint; a version-1 header with no velocity for an
+    /// optimizer that keeps one is refused.
+    func testVersionOneCheckpointStillReads() throws {
+        let checkpoint = try sampleCheckpoint()
+        let v1 = try patchedCheckpoint(checkpoint, header: { h in
+            h["states"] = nil
+            h["velocity"] = checkpoint.values.count
+        }, version: 1)
+        XCTAssertEqual(try CheckpointFile.decode(v1, path: "old.sprig"), checkpoint)
+        let noVelocity = try patchedCheckpoint(checkpoint, header: { h in
+            h["states"] = nil
+            h["velocity"] = 0
+        }, version: 1)
+        assertSprigError(try CheckpointFile.decode(noVelocity, path: "old.sprig"), kind: .format,
+                         mentions: ["old.sprig", "optimizer state []", "keeps [velocity]"])
     }
 
     func testCheckpointWithValidChecksumButBadFieldsIsRefusedNamingTheField() throws {
@@ -75,8 +94,8 @@ final class FileHardeningTests: XCTestCase {
             (["step -1", "negative"], { $0["step"] = -1 }),
             (["epoch -2"], { $0["epoch"] = -2 }),
             (["epoch 9", "0…4"], { $0["epoch"] = 9 }),
-            (["configuration", "--batch-size 0"], { training(&$0, "batchSize", 0) }),
-            (["configuration", "--epochs -1"], { training(&$0, "epochs", -1) }),
+            (["configuration", "training.batchSize 0"], { training(&$0, "batchSize", 0) }),
+            (["configuration", "training.epochs -1"], { training(&$0, "epochs", -1) }),
             (["configuration", "density 1.5"], { network(&$0, "densities", [1.5, 1]) }),
             (["configuration", "size 0"], { network(&$0, "layerSizes", [9, 0, 3]) }),
             (["2 layers in the header", "configuration has 3"], { network(&$0, "layerSizes", [9, 7, 3, 2]); network(&$0, "densities", [0.4, 1, 1]) }),
@@ -84,14 +103,16 @@ final class FileHardeningTests: XCTestCase {
             (["layer 2 nonzeros 5", "dense"], { h in layers(&h) { $0[1]["nonzeros"] = 5 } }),
             (["layer 1 nonzeros 64"], { h in layers(&h) { $0[0]["nonzeros"] = 64 } }),
             (["parameters", "has \(checkpoint.values.count)"], { $0["parameters"] = checkpoint.values.count - 4 }),
-            (["velocity 0", "keeps \(checkpoint.values.count)"], { $0["velocity"] = 0 }),
+            (["velocity 0", "keeps \(checkpoint.values.count)"], { $0["states"] = [["name": "velocity", "count": 0]] }),
+            (["optimizer state [momentum]", "keeps [velocity]"], { $0["states"] = [["name": "momentum", "count": checkpoint.values.count]] }),
+            (["no `states`"], { $0["states"] = nil }),
         ]
         for (mentions, edit) in cases {
             assertSprigError(try CheckpointFile.decode(try patchedCheckpoint(checkpoint, header: edit), path: "ck.sprig"),
                              kind: .format, mentions: ["ck.sprig", "not a valid checkpoint"] + mentions)
         }
-        // Non-finite values in the arena and in the velocity (the last sections of the file).
-        let velocityStart = { (sections: [UInt8]) in sections.count - 4 * checkpoint.velocity.count }
+        // Non-finite values in the store's values and in the velocity (the last sections of the file).
+        let velocityStart = { (sections: [UInt8]) in sections.count - 4 * checkpoint.optimizerState[0].values.count }
         let nan = try patchedCheckpoint(checkpoint, sections: { s in
             withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { s.replaceSubrange((velocityStart(s) - 8)..<(velocityStart(s) - 4), with: $0) }
         })
@@ -148,7 +169,7 @@ final class FileHardeningTests: XCTestCase {
     }
 
     func testNonFiniteWeightsAndBiasesAreRefusedNamingArrayAndIndex() throws {
-        XCTAssertEqual(Array(try load(weights(), "good.npz").arena.values.array.prefix(3)), [1, 2, 3])
+        XCTAssertEqual(Array(try load(weights(), "good.npz").parameters.values.array.prefix(3)), [1, 2, 3])
         assertSprigError(try load(weights(replacing: ["W1.data": NPYArray(.float32([1, .nan, 3]))]), "nan.npz"),
                          kind: .format, mentions: ["nan.npz", "W1.data[1]", "nan"])
         assertSprigError(try load(weights(replacing: ["b2": NPYArray(.float32([0, -.infinity]))]), "inf.npz"),

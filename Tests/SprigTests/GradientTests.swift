@@ -57,7 +57,7 @@ final class GradientTests: XCTestCase {
                 }
                 let numeric = (plus.loss(loss, x: xd, labels: labels, batch: batch)
                                - minus.loss(loss, x: xd, labels: labels, batch: batch)) / (2 * h)
-                let analytic = Double(network.arena.gradients[position.slot])
+                let analytic = Double(network.parameters.gradients[position.slot])
                 let error = relativeDifference(analytic, numeric, floor: 1e-2)
                 worst = max(worst, error)
                 XCTAssertLessThan(error, 2e-3, "layer \(l + 1) \(position.weights ? "W" : "b")[\(position.index)]: analytic \(analytic) numeric \(numeric)",

@@ -52,11 +52,11 @@ final class ModelTests: XCTestCase {
             let trainer = try Trainer(network: network, configuration: TrainingConfiguration(epochs: 2, batchSize: 32),
                                       pool: ThreadPool(threads: threads))
             for e in 0..<2 { _ = try trainer.trainEpoch(e, data: data) }
-            return network.arena.values.array
+            return network.parameters.values.array
         }
         let one = try train(threads: 1), two = try train(threads: 2)
         XCTAssertEqual(one, two)
         let initial = try Network(NetworkConfiguration(layerSizes: [50, 40, 30, 5], densities: [0.2, 0.3, 0.5], seed: 4))
-        XCTAssertNotEqual(one, initial.arena.values.array, "training changed nothing")
+        XCTAssertNotEqual(one, initial.parameters.values.array, "training changed nothing")
     }
 }

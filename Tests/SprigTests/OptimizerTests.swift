@@ -5,12 +5,12 @@ import XCTest
 final class OptimizerTests: XCTestCase {
     /// Runs `steps` updates from w = [1, -2], g = [0.5, 0.25] (g fixed) and returns w.
     func run(_ kind: OptimizerKind, steps: Int, eta: Float = 0.1, decay: Float = 0) -> [Float] {
-        let arena = ParameterArena(count: 2)
+        let arena = ParameterStore(count: 2)
         arena.values[0] = 1; arena.values[1] = -2
-        let optimizer = Optimizer(kind: kind, weightDecay: decay, parameterCount: 2)
+        let optimizer = Optimizer(kind: kind, weightDecay: decay, parameters: arena)
         for _ in 0..<steps {
             arena.gradients[0] = 0.5; arena.gradients[1] = 0.25
-            optimizer.step(arena: arena, learningRate: eta, pool: .single)
+            optimizer.step(learningRate: eta, pool: .single)
         }
         return arena.values.array
     }

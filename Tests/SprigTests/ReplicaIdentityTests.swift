@@ -29,7 +29,7 @@ final class ReplicaIdentityTests: XCTestCase {
     func assertIdentical(_ result: TestFiles.ProcessResult, ranks: Int, steps: Int, _ context: String,
                          file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.status, 0, "\(context): \(result.errors)", file: file, line: line)
-        let summary = "replicas: all \(ranks) ranks held bitwise-identical values and velocity at all \(steps) checks (every 1 steps)"
+        let summary = "replicas: all \(ranks) ranks held bitwise-identical values and optimizer state at all \(steps) checks (every 1 steps)"
         XCTAssertTrue(result.output.contains(summary) || result.errors.contains(summary),
                       "\(context): no '\(summary)' in\n\(result.output)\n\(result.errors)", file: file, line: line)
     }
@@ -84,7 +84,7 @@ final class ReplicaIdentityTests: XCTestCase {
                                         + ["--save-weights", weights], mca: mca)
                 assertIdentical(result, ranks: 3, steps: 100, "\(parameters.last!) \(algorithm)")
                 guard result.status == 0 else { continue }
-                results.insert(try WeightsFile.load(path: weights, configuration: configuration).arena.values.array.map(\.bitPattern))
+                results.insert(try WeightsFile.load(path: weights, configuration: configuration).parameters.values.array.map(\.bitPattern))
             }
             XCTAssertGreaterThanOrEqual(results.count, 2, "every \(component) algorithm gave the same bits: was the MCA parameter ignored?")
         }
@@ -141,11 +141,11 @@ final class ReplicaIdentityTests: XCTestCase {
     func verify(_ values: [Float], _ velocity: [Float], against otherValues: [Float], _ otherVelocity: [Float]) throws {
         let communicator = TwoRanks()
         communicator.otherHash = otherValues.withUnsafeBufferPointer { v in
-            otherVelocity.withUnsafeBufferPointer { ReplicaCheck.hash(values: v, velocity: $0) }
+            otherVelocity.withUnsafeBufferPointer { ReplicaCheck.hash([v, $0]) }
         }
         try values.withUnsafeBufferPointer { v in
             try velocity.withUnsafeBufferPointer {
-                try ReplicaCheck.verify(values: v, velocity: $0, step: 7, epoch: 2, communicator: communicator)
+                try ReplicaCheck.verify([v, $0], step: 7, epoch: 2, communicator: communicator)
             }
         }
     }
@@ -182,7 +182,7 @@ final class ReplicaIdentityTests: XCTestCase {
         // One rank alone has nothing to compare.
         XCTAssertNoThrow(try values.withUnsafeBufferPointer { v in
             try velocity.withUnsafeBufferPointer {
-                try ReplicaCheck.verify(values: v, velocity: $0, step: 1, epoch: 1, communicator: SingleProcessCommunicator())
+                try ReplicaCheck.verify([v, $0], step: 1, epoch: 1, communicator: SingleProcessCommunicator())
             }
         })
     }

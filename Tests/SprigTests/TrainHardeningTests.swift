@@ -33,7 +33,7 @@ final class TrainHardeningTests: XCTestCase {
 
     /// The parameters in a weights file of the tiny network (the file's bytes hold a time stamp).
     func parameters(_ path: String) throws -> [Float] {
-        try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [20, 8, 3], densities: [1, 1])).arena.values.array
+        try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [20, 8, 3], densities: [1, 1])).parameters.values.array
     }
 
     func checkpoints(_ directory: String) -> [String] {

@@ -35,7 +35,7 @@ final class TrainingTests: XCTestCase {
         let network = try Network(configuration)
         try WeightsFile.save(network, path: dir + "/w.npz")
         let loaded = try WeightsFile.load(path: dir + "/w.npz", configuration: configuration)
-        XCTAssertEqual(loaded.arena.values.array, network.arena.values.array)
+        XCTAssertEqual(loaded.parameters.values.array, network.parameters.values.array)
         XCTAssertEqual(loaded.structureHash, network.structureHash)
         XCTAssertTrue(loaded.layers[1] is DenseLinear)
     }

@@ -1,5 +1,5 @@
 /// The run-time proof that every rank holds bitwise the same parameters: each rank hashes its
-/// values arena and its optimizer velocity (`StableHasher.combine(words:)`, every bit), the hashes are
+/// store's values and optimizer state (`StableHasher.combine(words:)`, every bit), the hashes are
 /// gathered to all ranks, and a rank whose hash differs from rank 0's stops the job on every
 /// rank together (`SprigError.failed`: exit status 1, a run that went wrong, not a user's mistake).
 ///
@@ -21,26 +21,31 @@ public struct ReplicaCheck: Sendable {
     /// Whether to check after `globalStep` (0-based, counted from the start of training).
     public func isDue(afterStep globalStep: Int) -> Bool { (globalStep + 1) % every == 0 }
 
-    /// The hash of a rank's parameters: every bit of `values`, then of `velocity` (each with its count).
-    public static func hash(values: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>) -> UInt64 {
+    /// The hash of a rank's parameters: every bit of each buffer (values, then each optimizer
+    /// state), each with its count.
+    public static func hash(_ buffers: [UnsafeBufferPointer<Float>]) -> UInt64 {
         var hasher = StableHasher()
-        hasher.combine(values.count)
-        hasher.combine(words: UnsafeRawBufferPointer(values))
-        hasher.combine(velocity.count)
-        hasher.combine(words: UnsafeRawBufferPointer(velocity))
+        for buffer in buffers {
+            hasher.combine(buffer.count)
+            hasher.combine(words: UnsafeRawBufferPointer(buffer))
+        }
         return hasher.value
     }
 
-    /// Compares this rank's parameters with every other rank's; throws on every rank, naming
-    /// the first rank that differs from rank 0, the step (1-based, counted from the start of
-    /// training), the epoch (1-based) and both hashes. Every rank must call it at the same step.
-    public static func verify(values: UnsafeBufferPointer<Float>, velocity: UnsafeBufferPointer<Float>,
-                              step: Int, epoch: Int, communicator: any Communicator) throws {
+    /// The store's values, then each optimizer-state buffer.
+    public static func buffers(of parameters: ParameterStore) -> [UnsafeBufferPointer<Float>] {
+        [UnsafeBufferPointer(parameters.values.buffer)] + parameters.states.map { UnsafeBufferPointer($0.buffer.buffer) }
+    }
+
+    /// Compares this rank's parameters (`buffers`) with every other rank's; throws on every rank,
+    /// naming the first rank that differs from rank 0, the step (1-based, counted from the start
+    /// of training), the epoch (1-based) and both hashes. Every rank must call it at the same step.
+    public static func verify(_ buffers: [UnsafeBufferPointer<Float>], step: Int, epoch: Int, communicator: any Communicator) throws {
         guard communicator.size > 1 else { return }
-        guard let different = try communicator.firstRankDiffering(in: hash(values: values, velocity: velocity)) else { return }
+        guard let different = try communicator.firstRankDiffering(in: hash(buffers)) else { return }
         throw SprigError.failed(
             "rank \(different.rank)'s parameters differ from rank 0's after step \(step) (epoch \(epoch); "
-            + "hash of values and velocity \(different.hash) vs \(different.rootHash)): "
+            + "hash of values and optimizer state \(different.hash) vs \(different.rootHash)): "
             + "the ranks no longer hold the same model")
     }
 }

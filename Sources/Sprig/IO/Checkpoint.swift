@@ -1,5 +1,5 @@
-/// Everything needed to continue a run exactly: configuration, position, patterns, values,
-/// optimizer state. Independent of the number of ranks.
+/// Everything needed to continue a run exactly: configuration, position, the current patterns
+/// (after any topology changes), values, optimizer state. Independent of the number of ranks.
 public struct Checkpoint: Equatable {
     public var network: NetworkConfiguration
     public var training: TrainingConfiguration
@@ -8,10 +8,39 @@ public struct Checkpoint: Equatable {
     public var step: Int
     /// One per layer: the pattern of a sparse layer, nil for a dense one.
     public var patterns: [SparsityPattern?]
-    /// The whole parameter arena.
+    /// The whole parameter store's values.
     public var values: [Float]
-    /// The optimizer's velocity (empty for plain SGD).
-    public var velocity: [Float]
+    /// The optimizer's state buffers, in the order the optimizer declares them (none for plain SGD).
+    public var optimizerState: [State]
+
+    /// One optimizer-state buffer of the store ("velocity"), laid out like `values`.
+    public struct State: Equatable, Sendable {
+        public var name: String
+        public var values: [Float]
+        public init(name: String, values: [Float]) {
+            self.name = name
+            self.values = values
+        }
+    }
+
+    public init(network: NetworkConfiguration, training: TrainingConfiguration, epoch: Int, step: Int,
+                patterns: [SparsityPattern?], values: [Float], optimizerState: [State]) {
+        self.network = network
+        self.training = training
+        self.epoch = epoch
+        self.step = step
+        self.patterns = patterns
+        self.values = values
+        self.optimizerState = optimizerState
+    }
+
+    /// The checkpoint of `network` with its store's values and optimizer state, at the given position.
+    public init(network: Network, training: TrainingConfiguration, epoch: Int, step: Int) {
+        self.init(network: network.configuration, training: training, epoch: epoch, step: step,
+                  patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
+                  values: network.parameters.values.array,
+                  optimizerState: network.parameters.states.map { State(name: $0.name, values: $0.buffer.array) })
+    }
 
     /// Throws `SprigError.format` naming `path` unless `step` lies inside an epoch of
     /// `stepsPerEpoch` steps (known only once the data is loaded; a checkpoint written at the

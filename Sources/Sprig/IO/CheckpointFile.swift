@@ -1,16 +1,17 @@
 import Foundation
 import ZlibC
 
-/// The checkpoint file format: a `ContainerFormat` file with magic `SPRIGCKP`, version 1:
+/// The checkpoint file format: a `ContainerFormat` file with magic `SPRIGCKP`, version 2
+/// (version 1, which had one `velocity` count in place of `states`, is still read):
 ///
 /// | offset | size | content |
 /// |---|---|---|
 /// | 0 | 8 | magic `SPRIGCKP` |
 /// | 8 | 4 | format version, UInt32 = 1 |
 /// | 12 | 8 | header length H, UInt64 |
-/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`}]), `parameters`, `velocity` (counts) |
+/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`}]), `parameters` (count), `states` ([{`name`, `count`}], the optimizer's) |
 /// | … | | per sparse layer: row offsets (Int64 × rows+1), column indices (Int32 × nonzeros) |
-/// | … | | arena values (Float32 × parameters), then velocity (Float32 × velocity) |
+/// | … | | the store's values (Float32 × parameters), then each state buffer (Float32 × its count) |
 /// | end−8 | 4 | CRC-32 (zlib's) of every byte before it |
 /// | end−4 | 4 | end marker `SEND` |
 ///
@@ -20,17 +21,26 @@ import ZlibC
 /// non-finite value) is refused naming the field. Written through `AtomicFile`: a crash
 /// leaves either the old files or the new one, never half of one.
 public enum CheckpointFile {
-    public static let format = ContainerFormat(magic: "SPRIGCKP", version: 1, name: "checkpoint")
+    public static let format = ContainerFormat(magic: "SPRIGCKP", version: 2, oldestReadable: 1, name: "checkpoint")
 
     struct Header: Codable {
         struct Layer: Codable { var sparse: Bool; var rows: Int; var columns: Int; var nonzeros: Int }
+        struct State: Codable { var name: String; var count: Int }
         var network: NetworkConfiguration
         var training: TrainingConfiguration
         var epoch: Int
         var step: Int
         var layers: [Layer]
         var parameters: Int
-        var velocity: Int
+        /// Version 2: the optimizer's state buffers.
+        var states: [State]?
+        /// Version 1: the velocity's count (the one state buffer then).
+        var velocity: Int?
+
+        /// The state buffers, whichever version wrote the header.
+        var stateList: [State] {
+            states ?? ((velocity ?? 0) > 0 ? [State(name: "velocity", count: velocity ?? 0)] : [])
+        }
     }
 
     public static func encode(_ c: Checkpoint) throws -> [UInt8] {
@@ -39,14 +49,15 @@ public enum CheckpointFile {
                                 Header.Layer(sparse: p != nil, rows: c.network.layerSizes[l + 1], columns: c.network.layerSizes[l],
                                              nonzeros: p?.nonzeroCount ?? 0)
                             },
-                            parameters: c.values.count, velocity: c.velocity.count)
+                            parameters: c.values.count,
+                            states: c.optimizerState.map { Header.State(name: $0.name, count: $0.values.count) }, velocity: nil)
         var writer = try ContainerWriter(format: format, header: header)
         for pattern in c.patterns.compactMap({ $0 }) {
             writer.append(pattern.rowOffsets.map(Int64.init))
             writer.append(pattern.columnIndices)
         }
         writer.append(c.values)
-        writer.append(c.velocity)
+        for state in c.optimizerState { writer.append(state.values) }
         return writer.finish()
     }
 
@@ -68,26 +79,29 @@ public enum CheckpointFile {
             }
         }
         let values = try reader.read(header.parameters, of: Float.self, what: "parameters")
-        let velocity = try reader.read(header.velocity, of: Float.self, what: "velocity")
+        var states: [Checkpoint.State] = []
+        for state in header.stateList {
+            states.append(Checkpoint.State(name: state.name, values: try reader.read(state.count, of: Float.self, what: state.name)))
+        }
         try reader.finish()
-        for (name, array) in [("parameters", values), ("velocity", velocity)] {
+        for (name, array) in [("parameters", values)] + states.map({ ($0.name, $0.values) }) {
             if let index = array.firstIndex(where: { !$0.isFinite }) {
                 throw reader.invalid("\(name)[\(index)] is \(array[index]) (not finite)")
             }
         }
         return Checkpoint(network: header.network, training: header.training, epoch: header.epoch, step: header.step,
-                          patterns: patterns, values: values, velocity: velocity)
+                          patterns: patterns, values: values, optimizerState: states)
     }
 
     /// Checks every header field against the configuration it holds: the configuration's own
-    /// rules, the position, each layer's shape, and the parameter and velocity counts of the
-    /// network that configuration and those patterns build.
+    /// rules, the position, each layer's shape, and the parameter and optimizer-state counts of
+    /// the network that configuration and those patterns build.
     private static func check(_ header: Header, reader: ContainerReader) throws {
         do {
             try header.network.validate()
             try header.training.validate()
-        } catch SprigError.invalidArgument(let reason) {
-            throw reader.invalid("configuration: \(reason)")
+        } catch let error as SprigError {
+            throw reader.invalid("configuration: \(error)")
         }
         guard header.epoch >= 0, header.epoch <= header.training.epochs else {
             throw reader.invalid("epoch \(header.epoch) is not in 0…\(header.training.epochs) (the run's epochs)")
@@ -118,9 +132,17 @@ public enum CheckpointFile {
         guard header.parameters == parameters else {
             throw reader.invalid("parameters \(header.parameters), but the network of its configuration and patterns has \(parameters)")
         }
-        let velocity = header.training.optimizer.needsVelocity ? parameters : 0
-        guard header.velocity == velocity else {
-            throw reader.invalid("velocity \(header.velocity) values, but the optimizer \(header.training.optimizer) keeps \(velocity)")
+        guard (reader.version == 1) == (header.states == nil) else {
+            throw reader.invalid(reader.version == 1 ? "a version-1 header with `states`" : "no `states` in the header")
+        }
+        let expected = header.training.optimizer.stateNames
+        let given = header.stateList
+        guard given.map(\.name) == expected else {
+            throw reader.invalid("optimizer state [\(given.map(\.name).joined(separator: ", "))], but the optimizer "
+                                 + "\(header.training.optimizer) keeps [\(expected.joined(separator: ", "))]")
+        }
+        for state in given where state.count != parameters {
+            throw reader.invalid("\(state.name) \(state.count) values, but the optimizer \(header.training.optimizer) keeps \(parameters)")
         }
     }
 

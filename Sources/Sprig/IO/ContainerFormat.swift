@@ -16,15 +16,18 @@
 public struct ContainerFormat: Sendable {
     /// Eight bytes that start every file of this kind.
     public let magic: [UInt8]
-    /// The layout version this Sprig writes and reads; any other is refused.
+    /// The layout version this Sprig writes.
     public let version: UInt32
+    /// The oldest version this Sprig still reads (older and newer ones are refused).
+    public let oldestReadable: UInt32
     /// What a file of this kind is called in messages ("checkpoint", "network cache").
     public let name: String
 
-    public init(magic: String, version: UInt32, name: String) {
+    public init(magic: String, version: UInt32, oldestReadable: UInt32? = nil, name: String) {
         precondition(magic.utf8.count == 8, "a container magic has eight bytes")
         self.magic = Array(magic.utf8)
         self.version = version
+        self.oldestReadable = oldestReadable ?? version
         self.name = name
     }
 

@@ -8,6 +8,8 @@ import ZlibC
 struct ContainerReader {
     let path: String
     let format: ContainerFormat
+    /// The file's format version (within `format.oldestReadable ... format.version`).
+    let version: UInt32
     private let bytes: [UInt8]
     private let headerRange: Range<Int>
     private var position: Int
@@ -24,9 +26,11 @@ struct ContainerReader {
         guard Array(bytes[0..<8]) == format.magic else {
             throw bad("wrong magic number (not a Sprig \(format.name))")
         }
-        let version: UInt32 = Self.integer(bytes, at: 8)
-        guard version == format.version else {
-            throw bad("format version \(version), this Sprig reads version \(format.version)")
+        version = Self.integer(bytes, at: 8)
+        guard (format.oldestReadable...format.version).contains(version) else {
+            let readable = format.oldestReadable == format.version ? "version \(format.version)"
+                : "versions \(format.oldestReadable) to \(format.version)"
+            throw bad("format version \(version), this Sprig reads \(readable)")
         }
         // The end marker and the checksum cover the whole file: check them before parsing it.
         guard Array(bytes[(bytes.count - 4)...]) == ContainerFormat.endMarker else {

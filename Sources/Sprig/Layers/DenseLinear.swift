@@ -1,6 +1,6 @@
 import CBLAS
 
-/// A layer with a full K×D weight matrix (row-major, in the arena), computed with
+/// A layer with a full K×D weight matrix (row-major, in the parameter store), computed with
 /// `cblas_sgemm` in the feature-major layout. Used where a layer's density is 1.
 /// Each product is split by output rows across the pool's threads (OpenBLAS itself runs
 /// single-threaded, so one set of threads does all the work).
@@ -8,23 +8,24 @@ public final class DenseLinear: Layer {
     public let inputSize: Int
     public let outputSize: Int
     public let activation: Activation
-    public let weights: ParameterRange
-    public let bias: ParameterRange
+    public let weights: ParameterGroup
+    public let bias: ParameterGroup
     public var weightCount: Int { inputSize * outputSize }
 
-    init(inputSize: Int, outputSize: Int, activation: Activation, layout: inout ArenaLayout) {
+    /// Layer `index` of a network; its groups are laid out by the network's store.
+    init(index: Int, inputSize: Int, outputSize: Int, activation: Activation) {
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.activation = activation
-        weights = layout.reserve(inputSize * outputSize)
-        bias = layout.reserve(outputSize)
+        weights = ParameterGroup(layer: index, name: "weights", count: inputSize * outputSize)
+        bias = ParameterGroup(layer: index, name: "bias", count: outputSize)
     }
 
     /// Z (K×B) = W (K×D) · X (D×B); then Z += b, Y = f(Z) row by row.
     public func forward(input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
-                        output y: UnsafeMutablePointer<Float>, batch: Int, arena: ParameterArena, pool: ThreadPool) {
-        let w = arena.values.pointer + weights.offset
-        let b = arena.values.pointer + bias.offset
+                        output y: UnsafeMutablePointer<Float>, batch: Int, parameters: ParameterStore, pool: ThreadPool) {
+        let w = parameters.values.pointer + weights.offset
+        let b = parameters.values.pointer + bias.offset
         let d = inputSize
         pool.forEachRange(outputSize, minimumPerThread: 16) { rows in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(batch), Int32(d),
@@ -36,9 +37,9 @@ public final class DenseLinear: Layer {
     /// DZ = DY ∘ f'(Z); Db = row sums; DW (K×D) = DZ (K×B) · Xᵀ; DX (D×B) = Wᵀ · DZ.
     public func backward(input x: UnsafePointer<Float>, preActivation z: UnsafePointer<Float>,
                          outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                         batch: Int, arena: ParameterArena, pool: ThreadPool) {
-        let db = arena.gradients.pointer + bias.offset
-        let dw = arena.gradients.pointer + weights.offset
+                         batch: Int, parameters: ParameterStore, pool: ThreadPool) {
+        let db = parameters.gradients.pointer + bias.offset
+        let dw = parameters.gradients.pointer + weights.offset
         let d = inputSize, k = outputSize
         pool.forEachRange(k, minimumPerThread: 16) { rows in
             activationBackward(preActivation: z, gradient: dy, biasGradient: db, batch: batch, rows: rows)
@@ -46,7 +47,7 @@ public final class DenseLinear: Layer {
                         1, dy + rows.lowerBound * batch, Int32(batch), x, Int32(batch), 0, dw + rows.lowerBound * d, Int32(d))
         }
         guard let dx else { return }
-        let w = arena.values.pointer + weights.offset
+        let w = parameters.values.pointer + weights.offset
         // DX rows i..<j = (W's columns i..<j)ᵀ · DZ.
         pool.forEachRange(d, minimumPerThread: 16) { rows in
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows.count), Int32(batch), Int32(k),

@@ -1,30 +1,43 @@
-/// A layer whose K×D weight matrix is stored in CSR: only the nonzeros exist, in the arena;
-/// the pattern is fixed for the layer's life. Work per step ∝ nnz·B.
+/// A layer whose K×D weight matrix is stored in CSR: only the nonzeros exist, in the parameter
+/// store, slot p of the weights group holding the nonzero at `pattern`'s slot p. Work per step
+/// ∝ nnz·B. The pattern may change during training (`Network.replacePattern`), which rebuilds
+/// everything derived from it here: the transpose plan and the row partitions.
 public final class SparseLinear: Layer {
-    public let pattern: SparsityPattern
-    public let transpose: TransposePlan
+    public private(set) var pattern: SparsityPattern
+    public private(set) var transpose: TransposePlan
     public let activation: Activation
-    public let weights: ParameterRange
-    public let bias: ParameterRange
+    public let weights: ParameterGroup
+    public let bias: ParameterGroup
     public var inputSize: Int { pattern.columns }
     public var outputSize: Int { pattern.rows }
     public var weightCount: Int { pattern.nonzeroCount }
 
     private var forwardParts: RowPartition
     private var transposeParts: RowPartition
-    private var partsFor = 0
+    private var partsFor = 0   // partitions are rebuilt at the next use
 
-    init(pattern: SparsityPattern, activation: Activation, layout: inout ArenaLayout) {
+    /// Layer `index` of a network; its groups are laid out by the network's store.
+    init(index: Int, pattern: SparsityPattern, activation: Activation) {
         self.pattern = pattern
         self.transpose = TransposePlan(of: pattern)
         self.activation = activation
-        weights = layout.reserve(pattern.nonzeroCount)
-        bias = layout.reserve(pattern.rows)
+        weights = ParameterGroup(layer: index, name: "weights", count: pattern.nonzeroCount)
+        bias = ParameterGroup(layer: index, name: "bias", count: pattern.rows)
         forwardParts = RowPartition(pattern, parts: 1)
         transposeParts = RowPartition(transpose.pattern, parts: 1)
     }
 
-    /// Row partitions balanced by nonzeros, rebuilt only when the thread count changes.
+    /// Takes a new pattern of the same shape (the store has already remapped the values):
+    /// rebuilds the transpose plan, and the row partitions at their next use.
+    func replacePattern(_ newPattern: SparsityPattern) {
+        precondition(newPattern.rows == pattern.rows && newPattern.columns == pattern.columns)
+        precondition(newPattern.nonzeroCount == weights.count, "the store's weights group must be remapped first")
+        pattern = newPattern
+        transpose = TransposePlan(of: newPattern)
+        partsFor = 0   // partitions are rebuilt at the next use
+    }
+
+    /// Row partitions balanced by nonzeros, rebuilt when the thread count or the pattern changes.
     private func partitions(for pool: ThreadPool) -> (RowPartition, RowPartition) {
         if partsFor != pool.threads {
             forwardParts = RowPartition(pattern, parts: pool.threads)
@@ -35,10 +48,11 @@ public final class SparseLinear: Layer {
     }
 
     public func forward(input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
-                        output y: UnsafeMutablePointer<Float>, batch: Int, arena: ParameterArena, pool: ThreadPool) {
+                        output y: UnsafeMutablePointer<Float>, batch: Int, parameters: ParameterStore, pool: ThreadPool) {
         let (parts, _) = partitions(for: pool)
-        let w = UnsafePointer(arena.values.pointer + weights.offset)
-        let b = UnsafePointer(arena.values.pointer + bias.offset)
+        let pattern = pattern, activation = activation
+        let w = UnsafePointer(parameters.values.pointer + weights.offset)
+        let b = UnsafePointer(parameters.values.pointer + bias.offset)
         pool.run(parts: parts.parts) { k in
             SparseKernels.forward(pattern: pattern, values: w, bias: b, input: x, preActivation: z, output: y,
                                   batch: batch, activation: activation, rows: parts.rows(ofPart: k))
@@ -47,10 +61,11 @@ public final class SparseLinear: Layer {
 
     public func backward(input x: UnsafePointer<Float>, preActivation z: UnsafePointer<Float>,
                          outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                         batch: Int, arena: ParameterArena, pool: ThreadPool) {
+                         batch: Int, parameters: ParameterStore, pool: ThreadPool) {
         let (parts, transposeParts) = partitions(for: pool)
-        let dw = arena.gradients.pointer + weights.offset
-        let db = arena.gradients.pointer + bias.offset
+        let pattern = pattern, transpose = transpose
+        let dw = parameters.gradients.pointer + weights.offset
+        let db = parameters.gradients.pointer + bias.offset
         // DZ, Db and DW row by row: each thread owns whole rows of DZ and their nonzeros.
         pool.run(parts: parts.parts) { k in
             let rows = parts.rows(ofPart: k)
@@ -59,7 +74,7 @@ public final class SparseLinear: Layer {
                                          batch: batch, rows: rows)
         }
         guard let dx else { return }
-        let w = UnsafePointer(arena.values.pointer + weights.offset)
+        let w = UnsafePointer(parameters.values.pointer + weights.offset)
         pool.run(parts: transposeParts.parts) { k in
             SparseKernels.multiplyTransposed(plan: transpose, values: w, gradient: UnsafePointer(dy), into: dx,
                                              batch: batch, rows: transposeParts.rows(ofPart: k))

@@ -1,8 +1,12 @@
-/// A multilayer perceptron of sparse and dense layers whose parameters share one arena.
+/// A multilayer perceptron of sparse and dense layers whose parameters share one store.
+/// The sparse layers' patterns may change during training (`replacePattern`).
 public final class Network {
     public let configuration: NetworkConfiguration
     public let layers: [any Layer]
-    public let arena: ParameterArena
+    public let parameters: ParameterStore
+    /// Counts the pattern changes: a cache derived from the patterns (the batch assembler's
+    /// used input features) is valid while this number stays the same.
+    public private(set) var topologyVersion = 0
 
     public var inputSize: Int { configuration.layerSizes[0] }
     public var outputSize: Int { configuration.layerSizes[configuration.layerCount] }
@@ -26,20 +30,19 @@ public final class Network {
     public init(_ configuration: NetworkConfiguration, patterns: [SparsityPattern?]) {
         precondition(patterns.count == configuration.layerCount)
         self.configuration = configuration
-        var layout = ArenaLayout()
         var layers: [any Layer] = []
         for l in 0..<configuration.layerCount {
             let activation = configuration.activation(ofLayer: l)
             if let pattern = patterns[l] {
                 precondition(pattern.rows == configuration.layerSizes[l + 1] && pattern.columns == configuration.layerSizes[l])
-                layers.append(SparseLinear(pattern: pattern, activation: activation, layout: &layout))
+                layers.append(SparseLinear(index: l, pattern: pattern, activation: activation))
             } else {
-                layers.append(DenseLinear(inputSize: configuration.layerSizes[l], outputSize: configuration.layerSizes[l + 1],
-                                          activation: activation, layout: &layout))
+                layers.append(DenseLinear(index: l, inputSize: configuration.layerSizes[l], outputSize: configuration.layerSizes[l + 1],
+                                          activation: activation))
             }
         }
         self.layers = layers
-        arena = ParameterArena(count: layout.count)
+        parameters = ParameterStore(groups: layers.flatMap { [$0.weights, $0.bias] })
     }
 
     /// Draws initial weights and biases with the configured initializer and way of counting fans.
@@ -69,9 +72,19 @@ public final class Network {
         }
     }
 
-    /// The arena's values in `range`.
-    public func values(of range: ParameterRange) -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: arena.values.pointer + range.offset, count: range.count)
+    /// The store's values of `group`.
+    public func values(of group: ParameterGroup) -> UnsafeMutableBufferPointer<Float> { parameters.values(of: group) }
+
+    /// Gives sparse layer `l` a new pattern of the same shape: new slot p holds old slot
+    /// `sourceSlot[p]` (its value and optimizer state), or, where that is -1, `initialValue(p)`
+    /// with zero state. The layer's transpose plan and partitions are rebuilt and
+    /// `topologyVersion` moves on, so caches derived from patterns know to rebuild.
+    public func replacePattern(ofLayer l: Int, with pattern: SparsityPattern, sourceSlot: [Int32], initialValue: (Int) -> Float) {
+        guard let sparse = layers[l] as? SparseLinear else { preconditionFailure("layer \(l + 1) is dense") }
+        precondition(sourceSlot.count == pattern.nonzeroCount)
+        parameters.remap(sparse.weights, sourceSlot: sourceSlot, initialValue: initialValue)
+        sparse.replacePattern(pattern)
+        topologyVersion += 1
     }
 
     /// A hash of every layer's shape and pattern (dense layers by shape), equal across ranks
@@ -91,12 +104,12 @@ public final class Network {
         var x = UnsafePointer(workspace.input.pointer)
         for (l, layer) in layers.enumerated() {
             layer.forward(input: x, preActivation: workspace.preActivations[l].pointer,
-                          output: workspace.outputs[l].pointer, batch: batch, arena: arena, pool: pool)
+                          output: workspace.outputs[l].pointer, batch: batch, parameters: parameters, pool: pool)
             x = UnsafePointer(workspace.outputs[l].pointer)
         }
     }
 
-    /// Backpropagates DY_L (already in `workspace.gradients[L-1]`), writing the arena's
+    /// Backpropagates DY_L (already in `workspace.gradients[L-1]`), writing the store's
     /// gradients. The first layer's input gradient is not computed. `layerFinished(l)` is called
     /// as soon as layer l's gradients are complete (last layer first).
     public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool, layerFinished: ((Int) -> Void)? = nil) {
@@ -105,13 +118,21 @@ public final class Network {
             layers[l].backward(input: x, preActivation: workspace.preActivations[l].pointer,
                                outputGradient: workspace.gradients[l].pointer,
                                inputGradient: l == 0 ? nil : workspace.gradients[l - 1].pointer,
-                               batch: batch, arena: arena, pool: pool)
+                               batch: batch, parameters: parameters, pool: pool)
             layerFinished?(l)
         }
     }
 
-    /// Layer l's parameters in the arena: its weights then its bias, contiguous.
-    public func parameterRange(ofLayer l: Int) -> Range<Int> {
-        layers[l].weights.offset..<(layers[l].bias.offset + layers[l].bias.count)
+    /// Layer l's parameters in the store: its weights then its bias, contiguous.
+    public func parameterRange(ofLayer l: Int) -> Range<Int> { parameters.range(ofLayer: l) }
+}
+
+extension Network {
+    /// Refuses to write a checkpoint or weights that hold a NaN or an infinity.
+    public func checkFinite(writing what: String) throws {
+        guard parameters.values.buffer.allSatisfy(\.isFinite) else {
+            throw SprigError.failed("the parameters became non-finite; no \(what) was written from them (the last good "
+                                    + "checkpoint is kept): try a smaller --learning-rate")
+        }
     }
 }

@@ -25,19 +25,20 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public var layerCount: Int { layerSizes.count - 1 }
 
-    /// Throws on sizes < 1, a density count that does not match, or a density outside (0, 1].
+    /// Throws `SprigError.invalidField` on sizes < 1, a density count that does not match, or a
+    /// density outside (0, 1].
     public func validate() throws {
         guard layerSizes.count >= 2 else {
-            throw SprigError.invalidArgument("--layer-sizes needs at least two sizes (inputs and outputs), got \(layerSizes.count)")
+            throw SprigError.invalidField(.layerSizes, "needs at least two sizes (inputs and outputs), got \(layerSizes.count)")
         }
         if let bad = layerSizes.first(where: { $0 < 1 }) {
-            throw SprigError.invalidArgument("--layer-sizes: size \(bad) is not positive")
+            throw SprigError.invalidField(.layerSizes, ": size \(bad) is not positive")
         }
         guard densities.count == layerCount else {
-            throw SprigError.invalidArgument("--densities has \(densities.count) values but there are \(layerCount) layers")
+            throw SprigError.invalidField(.densities, "has \(densities.count) values but there are \(layerCount) layers")
         }
         for (l, d) in densities.enumerated() where !(d > 0 && d <= 1) {
-            throw SprigError.invalidArgument("density \(d) of layer \(l + 1) is not in (0, 1]")
+            throw SprigError.invalidField(.densities, ": density \(d) of layer \(l + 1) is not in (0, 1]")
         }
     }
 
@@ -59,7 +60,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     }
 
     /// Adds what the network takes in memory to `budget`: per parameter its value, gradient and
-    /// optimizer velocity; per stored weight its column index, transpose plan and the random
+    /// optimizer state (velocity); per stored weight its column index, transpose plan and the random
     /// draw of its position (a hash set and a sorted array while the pattern is built).
     public func addMemory(to budget: inout MemoryBudget) throws {
         for l in 0..<layerCount {

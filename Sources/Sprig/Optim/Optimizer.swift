@@ -1,22 +1,29 @@
-
-/// The optimizer's state (the velocity buffer, same layout as the arena) and its update.
+/// Applies `OptimizerKind`'s update to every parameter of a store. The state buffers the kind
+/// declares (`OptimizerKind.stateNames`: momentum's velocity) live in the store beside the
+/// values, so they follow their parameters when a layer's topology changes.
 public final class Optimizer {
     public let kind: OptimizerKind
     public let weightDecay: Float
-    /// v, one value per arena parameter (empty for plain SGD).
-    public let velocity: FloatBuffer
+    public let parameters: ParameterStore
 
-    public init(kind: OptimizerKind, weightDecay: Float = 0, parameterCount: Int) {
+    /// Adds the kind's state buffers (zeroed) to `parameters`.
+    public init(kind: OptimizerKind, weightDecay: Float = 0, parameters: ParameterStore) {
         self.kind = kind
         self.weightDecay = weightDecay
-        velocity = FloatBuffer(count: kind.needsVelocity ? parameterCount : 0)
+        self.parameters = parameters
+        for name in kind.stateNames { parameters.addState(named: name) }
     }
 
-    /// One update of all parameters from the arena's gradients.
-    public func step(arena: ParameterArena, learningRate eta: Float, pool: ThreadPool) {
-        let w = arena.values.pointer, g = arena.gradients.pointer, v = velocity.pointer
+    /// The velocity v (one value per parameter; nil for plain SGD).
+    public var velocity: FloatBuffer? { parameters.state(named: "velocity") }
+
+    /// One update of all parameters from the store's gradients.
+    public func step(learningRate eta: Float, pool: ThreadPool) {
+        let w = parameters.values.pointer, g = parameters.gradients.pointer
+        let v = velocity?.pointer ?? w   // not read by sgd
         let lambda = weightDecay
-        pool.forEachRange(arena.count, minimumPerThread: 1 << 16) { range in
+        let kind = kind
+        pool.forEachRange(parameters.count, minimumPerThread: 1 << 16) { range in
             switch kind {
             case .sgd:
                 for i in range { w[i] -= eta * (g[i] + lambda * w[i]) }

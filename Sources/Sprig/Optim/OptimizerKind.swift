@@ -1,4 +1,4 @@
-/// Updates every parameter of the arena in one loop, from the gradient g = ∇L + λ·w
+/// Updates every parameter of the store in one loop, from the gradient g = ∇L + λ·w
 /// (λ = weight decay, applied to weights and biases alike, as PyTorch's SGD does).
 ///
 /// - `sgd`:            w ← w − η·g
@@ -38,5 +38,6 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
         }
     }
 
-    public var needsVelocity: Bool { self != .sgd }
+    /// The state buffers this optimizer keeps per parameter, by name, in the parameter store.
+    public var stateNames: [String] { self == .sgd ? [] : ["velocity"] }
 }

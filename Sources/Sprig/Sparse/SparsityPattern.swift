@@ -1,6 +1,6 @@
 /// The nonzero structure of a CSR matrix: `rows × columns`, row `r`'s nonzeros at slots
 /// `rowOffsets[r] ..< rowOffsets[r+1]`, their columns in `columnIndices` (sorted, no duplicates).
-/// Values live elsewhere (in the parameter arena for a layer), indexed by slot.
+/// Values live elsewhere (in the parameter store for a layer), indexed by slot.
 public struct SparsityPattern: Equatable, Sendable {
     public let rows: Int
     public let columns: Int

@@ -5,6 +5,9 @@ import Foundation
 public enum SprigError: Error, CustomStringConvertible, Equatable {
     /// A flag or configuration value that makes no sense.
     case invalidArgument(String)
+    /// A configuration field whose value makes no sense; `reason` reads after the field's name
+    /// ("-1 is not positive"; one starting with ":" follows it directly).
+    case invalidField(ConfigurationField, String)
     /// A file that could not be read or written.
     case io(path: String, reason: String)
     /// A file whose contents are malformed.
@@ -15,10 +18,16 @@ public enum SprigError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidArgument(let reason): return reason
+        case .invalidField(let field, let reason): return SprigError.naming(field.rawValue, reason)
         case .io(let path, let reason): return "\(path): \(reason)"
         case .format(let path, let reason): return "\(path): \(reason)"
         case .failed(let reason): return reason
         }
+    }
+
+    /// "NAME REASON", or "NAME: …" when the reason starts with a colon.
+    public static func naming(_ name: String, _ reason: String) -> String {
+        reason.hasPrefix(":") ? name + reason : name + " " + reason
     }
 
     /// `.io` for a failed operation on `path` with the cause in words, e.g.

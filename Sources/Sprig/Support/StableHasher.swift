@@ -21,7 +21,7 @@ public struct StableHasher {
 
     /// Feeds `bytes` 8 at a time (the tail byte by byte): each little-endian 64-bit word is
     /// xored in, multiplied by the FNV prime and xor-shifted, about 5 times faster than
-    /// `combine(bytes:)` for large buffers (parameter arenas), with another value than it.
+    /// `combine(bytes:)` for large buffers (parameter stores), with another value than it.
     /// Every round is a bijection of the state for a given word and injective in the word for
     /// a given state, so two buffers that differ in one word always hash differently.
     public mutating func combine(words bytes: UnsafeRawBufferPointer) {

@@ -21,7 +21,7 @@ public struct RunSummary: Sendable {
                       weights: layer.weightCount, kind: layer is SparseLinear ? "sparse" : "dense",
                       activation: layer.activation.description)
         }
-        parameters = network.arena.count
+        parameters = network.parameters.count
         trainCount = train.count
         testCount = test.count
         dataset = train.name

@@ -2,8 +2,8 @@
 ///
 /// Every rank draws the same shuffled order; each global batch of B examples is cut into
 /// contiguous shards (`Shard`), one per rank. A rank assembles its shard (feature-major),
-/// runs forward, the loss normalised by the global B, and backward into the arena's
-/// gradients; the ranks SUM-allreduce the gradients (`GradientExchange`); every rank applies
+/// runs forward, the loss normalised by the global B, and backward into the store's
+/// gradients; the ranks SUM-allreduce the gradients (`GradientSynchronizer`); every rank applies
 /// the same update. So P ranks follow the trajectory of one rank with batch B, up to float
 /// summation order.
 public final class Trainer {
@@ -12,19 +12,21 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let pool: ThreadPool
     public let communicator: any Communicator
-    public let exchange: GradientExchange
+    public let synchronizer: GradientSynchronizer
     private let loss: any Loss
-    private let workspace: Workspace
-    private let assembler: BatchAssembler
+    /// The training batch's activations; after a step they hold its X and DZ per layer (what
+    /// gradient regrowth needs).
+    public let workspace: Workspace
+    /// Gathers only the input features the first layer reads: rebuilt when the topology changes.
+    private var assembler: BatchAssembler
+    private var assemblerTopology: Int
     private var evaluationWorkspace: Workspace?
-    private var pending: [PendingCollective] = []
-    /// This step's loss summed over the ranks: its allreduce starts before backward and
-    /// completes with the gradients', so the non-finite check costs no extra round trip.
-    private let stepLoss = FloatBuffer(count: 1)
+    /// Examples in this rank's share of the last step's batch (0 when it had none).
+    public private(set) var lastShardSize = 0
     /// Seconds this rank has spent in gradient allreduces (including waiting for other ranks).
-    public private(set) var communicationSeconds = 0.0
-    /// Bytes this rank contributes to the gradient allreduces per step: 4 × arena size.
-    public var bytesPerStep: Int { 4 * network.arena.count }
+    public var communicationSeconds: Double { synchronizer.communicationSeconds }
+    /// Bytes this rank contributes to the gradient allreduces per step: 4 × the store's size.
+    public var bytesPerStep: Int { 4 * network.parameters.count }
 
     /// `trainingExamples` bounds the workspace: a batch never holds more than the training set.
     public init(network: Network, configuration: TrainingConfiguration, pool: ThreadPool,
@@ -35,14 +37,14 @@ public final class Trainer {
         self.configuration = configuration
         self.pool = pool
         self.communicator = communicator
-        self.exchange = exchange
-        optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay,
-                              parameterCount: network.arena.count)
+        synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
+        optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
         loss = configuration.loss.loss
         workspace = Workspace(layerSizes: network.configuration.layerSizes,
                               capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
                                                                   ranks: communicator.size))
         assembler = BatchAssembler(for: network)
+        assemblerTopology = network.topologyVersion
     }
 
     /// The largest shard a rank trains on at once: ⌈min(B, examples)/P⌉ (at least 1).
@@ -74,52 +76,26 @@ public final class Trainer {
         let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         var result = (loss: 0.0, correct: 0)
+        lastShardSize = local.count
         if local.isEmpty {
             // More ranks than examples in this batch: contribute zero gradients.
-            try startLossExchange(0)
-            network.arena.gradients.fill(0)
-            if communicator.size > 1 && exchange == .perLayer {
-                for l in stride(from: network.layers.count - 1, through: 0, by: -1) { try startExchange(layer: l) }
-            }
+            try synchronizer.startLoss(0)
+            network.parameters.gradients.fill(0)
+            for l in stride(from: network.layers.count - 1, through: 0, by: -1) { try synchronizer.startLayer(l, of: network) }
         } else {
             result = forwardAndLoss(data, indices: local, workspace: workspace, globalBatch: indices.count)
-            try startLossExchange(result.loss)
+            try synchronizer.startLoss(result.loss)
             var failure: Error?
+            let synchronizer = synchronizer, network = network
             network.backward(workspace, batch: local.count, pool: pool) { l in
-                guard self.communicator.size > 1, self.exchange == .perLayer, failure == nil else { return }
-                do { try self.startExchange(layer: l) } catch { failure = error }
+                guard synchronizer.exchangesPerLayer, failure == nil else { return }
+                do { try synchronizer.startLayer(l, of: network) } catch { failure = error }
             }
             if let failure { throw failure }
         }
-        try finishExchange()
-        optimizer.step(arena: network.arena, learningRate: learningRate, pool: pool)
+        try synchronizer.finish(network)
+        optimizer.step(learningRate: learningRate, pool: pool)
         return result
-    }
-
-    /// Starts the allreduce of this rank's loss (first of the step's collectives on every rank).
-    private func startLossExchange(_ loss: Double) throws {
-        stepLoss.buffer[0] = Float(loss)
-        guard communicator.size > 1 else { return }
-        pending.append(try communicator.startAllreduceSum(stepLoss.buffer))
-    }
-
-    private func startExchange(layer l: Int) throws {
-        let range = network.parameterRange(ofLayer: l)
-        let clock = Stopwatch()
-        pending.append(try communicator.startAllreduceSum(
-            UnsafeMutableBufferPointer(start: network.arena.gradients.pointer + range.lowerBound, count: range.count)))
-        communicationSeconds += clock.seconds
-    }
-
-    /// Runs the fused allreduce (`.fused`), then completes the step's pending ones: the loss's
-    /// and, per layer, the gradients' (`.perLayer`).
-    private func finishExchange() throws {
-        guard communicator.size > 1 else { return }
-        let clock = Stopwatch()
-        defer { communicationSeconds += clock.seconds }
-        if exchange == .fused { try communicator.allreduceSum(network.arena.gradients.buffer) }
-        for request in pending { try communicator.wait(request) }   // the loss's, and the layers' (per-layer)
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
@@ -151,7 +127,7 @@ public final class Trainer {
     /// Throws when the last step's loss, summed over the ranks, is not finite: every rank sees
     /// the same sum, so every rank stops at the same step and none is left waiting.
     private func checkFinite(epoch: Int, step: Int) throws {
-        guard !stepLoss.buffer[0].isFinite else { return }
+        guard !synchronizer.lossSum.isFinite else { return }
         throw SprigError.failed("loss became non-finite at epoch \(epoch + 1), step \(step + 1) "
                                 + "(learning rate \(learningRate(epoch: epoch))); no weights or checkpoint were written from it: "
                                 + "try a smaller --learning-rate")
@@ -185,6 +161,10 @@ public final class Trainer {
     private func forwardAndLoss(_ data: Dataset, indices: ArraySlice<Int>, workspace ws: Workspace,
                                 globalBatch: Int) -> (loss: Double, correct: Int) {
         let b = indices.count
+        if assemblerTopology != network.topologyVersion {
+            assembler = BatchAssembler(for: network)
+            assemblerTopology = network.topologyVersion
+        }
         ws.labels.withUnsafeMutableBufferPointer { labels in
             assembler.gather(data, indices: indices, into: ws.input.pointer, labels: labels.baseAddress!, pool: pool)
         }

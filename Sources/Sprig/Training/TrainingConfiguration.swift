@@ -23,14 +23,15 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         self.seed = seed
     }
 
+    /// Throws `SprigError.invalidField` naming the first field whose value makes no sense.
     public func validate() throws {
-        guard epochs >= 0 else { throw SprigError.invalidArgument("--epochs \(epochs) is negative") }
-        guard batchSize >= 1 else { throw SprigError.invalidArgument("--batch-size \(batchSize) is not positive") }
+        guard epochs >= 0 else { throw SprigError.invalidField(.epochs, "\(epochs) is negative") }
+        guard batchSize >= 1 else { throw SprigError.invalidField(.batchSize, "\(batchSize) is not positive") }
         guard learningRate > 0, learningRate.isFinite else {
-            throw SprigError.invalidArgument("--learning-rate \(learningRate) is not a positive number")
+            throw SprigError.invalidField(.learningRate, "\(learningRate) is not a positive number")
         }
         guard weightDecay >= 0, weightDecay.isFinite else {
-            throw SprigError.invalidArgument("--weight-decay \(weightDecay) is not a non-negative number")
+            throw SprigError.invalidField(.weightDecay, "\(weightDecay) is not a non-negative number")
         }
     }
 }

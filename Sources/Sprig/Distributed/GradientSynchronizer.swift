@@ -1,0 +1,54 @@
+/// Sums a step's gradients and loss across the ranks of a data-parallel job.
+///
+/// Per step, in the same order on every rank: `startLoss` (the rank's loss, non-blocking, so
+/// that the non-finite check costs no extra round trip), then with `.perLayer` one
+/// non-blocking allreduce per layer started by `startLayer` as soon as backward finishes it,
+/// and `finish`, which runs the fused allreduce (`.fused`) and completes the pending ones.
+/// Afterwards every rank holds Σ_ranks gradients (the store's, over the current nonzero
+/// patterns, which every rank shares) and `lossSum`. With one rank every call is a no-op.
+public final class GradientSynchronizer {
+    public let communicator: any Communicator
+    public let exchange: GradientExchange
+    private var pending: [PendingCollective] = []
+    private let loss = FloatBuffer(count: 1)
+    /// Seconds this rank has spent in gradient allreduces (including waiting for other ranks).
+    public private(set) var communicationSeconds = 0.0
+
+    public init(communicator: any Communicator, exchange: GradientExchange) {
+        self.communicator = communicator
+        self.exchange = exchange
+    }
+
+    /// The step's loss summed over the ranks (valid after `finish`).
+    public var lossSum: Float { loss[0] }
+
+    /// Whether `startLayer` is to be called as backward finishes each layer.
+    public var exchangesPerLayer: Bool { communicator.size > 1 && exchange == .perLayer }
+
+    /// Starts the allreduce of this rank's loss (first of the step's collectives on every rank).
+    public func startLoss(_ value: Double) throws {
+        loss[0] = Float(value)
+        guard communicator.size > 1 else { return }
+        pending.append(try communicator.startAllreduceSum(loss.buffer))
+    }
+
+    /// Starts the allreduce of layer l's gradients (weights and bias, contiguous in the store).
+    public func startLayer(_ l: Int, of network: Network) throws {
+        guard exchangesPerLayer else { return }
+        let range = network.parameterRange(ofLayer: l)
+        let clock = Stopwatch()
+        pending.append(try communicator.startAllreduceSum(
+            UnsafeMutableBufferPointer(start: network.parameters.gradients.pointer + range.lowerBound, count: range.count)))
+        communicationSeconds += clock.seconds
+    }
+
+    /// Runs the fused allreduce (`.fused`), then completes the step's pending ones.
+    public func finish(_ network: Network) throws {
+        guard communicator.size > 1 else { return }
+        let clock = Stopwatch()
+        defer { communicationSeconds += clock.seconds }
+        if exchange == .fused { try communicator.allreduceSum(network.parameters.gradients.buffer) }
+        for request in pending { try communicator.wait(request) }   // the loss's, and the layers' (per-layer)
+        pending.removeAll(keepingCapacity: true)
+    }
+}

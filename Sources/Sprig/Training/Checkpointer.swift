@@ -1,0 +1,81 @@
+import Foundation
+
+/// A run's checkpoints in one directory (`CheckpointFile`): rank 0 alone writes them (each
+/// atomically, the newest two kept); to resume, rank 0 reads the newest valid one and sends
+/// its bytes to every rank, so the ranks need not share a file system.
+public final class Checkpointer {
+    public let directory: String
+    private let context: RunContext
+
+    public init(directory: String, context: RunContext) {
+        self.directory = directory
+        self.context = context
+    }
+
+    /// Rank 0: creates the directory when it is missing and checks that it can write into it.
+    /// Returns whether it created the directory (to be removed if the run cannot start).
+    public func prepare() throws -> Bool {
+        guard context.isRoot else { return false }
+        var created = false
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            catch { throw SprigError.fileError(path: directory, action: "create the checkpoint directory", error: error) }
+            created = true
+        } else if !isDirectory.boolValue {
+            throw SprigError.fileError(path: directory, action: "use it as the checkpoint directory", errno: ENOTDIR)
+        }
+        try AtomicFile.checkWritable((directory as NSString).appendingPathComponent("checkpoint-probe.sprig"))
+        return created
+    }
+
+    /// Rank 0: writes the network (its current patterns, values and optimizer state) as having
+    /// done `step` steps of epoch `epoch` (a finished epoch is saved as step 0 of the next).
+    public func write(_ network: Network, training: TrainingConfiguration, epoch: Int, step: Int, stepsPerEpoch: Int) throws {
+        guard context.isRoot else { return }
+        try network.checkFinite(writing: "checkpoint")
+        let next = step >= stepsPerEpoch ? (epoch + 1, 0) : (epoch, step)
+        try CheckpointFile.write(Checkpoint(network: network, training: training, epoch: next.0, step: next.1), directory: directory)
+    }
+
+    /// Every rank: the newest valid checkpoint, read by rank 0 (which notes what it skipped)
+    /// and broadcast. A failure on rank 0 is thrown on every rank.
+    public func readNewest(reporter: any TrainingReporter) throws -> Checkpoint {
+        let communicator = context.communicator
+        var bytes: [UInt8] = []
+        var failure = ""
+        if communicator.isRoot {
+            do {
+                let found = try CheckpointFile.newestValid(in: directory)
+                for (path, reason) in found.rejected { reporter.note("warning: skipping \(path): \(reason)") }
+                reporter.note("resuming from \(found.path) (epoch \(found.checkpoint.epoch + 1), step \(found.checkpoint.step))")
+                bytes = try CheckpointFile.encode(found.checkpoint)
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        let message = try communicator.broadcastBytes(Array(failure.utf8), root: 0)
+        guard message.isEmpty else { throw SprigError.failed(String(decoding: message, as: UTF8.self)) }
+        return try CheckpointFile.decode(try communicator.broadcastBytes(bytes, root: 0), path: directory)
+    }
+
+    /// Puts a checkpoint's values and optimizer state into `network`'s store (built from the
+    /// checkpoint's configuration and patterns, the optimizer's state already added).
+    public func restore(_ checkpoint: Checkpoint, into network: Network) throws {
+        let store = network.parameters
+        guard checkpoint.values.count == store.count else {
+            throw SprigError.format(path: directory, reason: "checkpoint has \(checkpoint.values.count) parameters, the network \(store.count)")
+        }
+        guard checkpoint.optimizerState.map(\.name) == store.states.map(\.name) else {
+            throw SprigError.format(path: directory, reason: "checkpoint optimizer state [\(checkpoint.optimizerState.map(\.name).joined(separator: ", "))] "
+                                    + "does not match the optimizer's [\(store.states.map(\.name).joined(separator: ", "))]")
+        }
+        _ = store.values.buffer.update(fromContentsOf: checkpoint.values)
+        for (state, saved) in zip(store.states, checkpoint.optimizerState) {
+            guard saved.values.count == state.buffer.count else {
+                throw SprigError.format(path: directory, reason: "checkpoint \(saved.name) has \(saved.values.count) values, expected \(state.buffer.count)")
+            }
+            _ = state.buffer.buffer.update(fromContentsOf: saved.values)
+        }
+    }
+}

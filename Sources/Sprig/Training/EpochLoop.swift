@@ -1,0 +1,99 @@
+import Foundation
+
+/// Trains epoch after epoch from a position. After each step: the replica check, progress,
+/// checkpoints by step. After each epoch: evaluation, checkpoints by epoch, the metrics line
+/// (rank 0). If the metrics cannot be written (a full disk), the weights trained so far are
+/// saved before the error is passed on.
+final class EpochLoop {
+    private let trainer: Trainer
+    private let context: RunContext
+    private let options: TrainingRun.Options
+    private let checkpointer: Checkpointer?
+    private let reporter: any TrainingReporter
+    private let train: Dataset
+    private let test: Dataset
+    private let replicaCheck: ReplicaCheck?
+    private let perturbation: (rank: Int, step: Int)?
+    private var replicaChecks = 0
+
+    init(trainer: Trainer, context: RunContext, options: TrainingRun.Options, checkpointer: Checkpointer?,
+         reporter: any TrainingReporter, train: Dataset, test: Dataset) throws {
+        self.trainer = trainer
+        self.context = context
+        self.options = options
+        self.checkpointer = checkpointer
+        self.reporter = reporter
+        self.train = train
+        self.test = test
+        replicaCheck = try options.checkReplicas.map { try ReplicaCheck(every: $0) }
+        perturbation = ProcessInfo.processInfo.environment[TrainingRun.perturbReplicaVariable].flatMap { text in
+            let parts = text.split(separator: ":").compactMap { Int($0) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+    }
+
+    /// Runs from step `position.step` of epoch `position.epoch` (0-based) to the configured
+    /// epochs, or until `options.maxSteps`.
+    func run(from position: (epoch: Int, step: Int)) throws {
+        let network = trainer.network, communicator = context.communicator
+        let training = trainer.configuration
+        let steps = trainer.stepsPerEpoch(count: train.count)
+        for epoch in position.epoch..<max(training.epochs, position.epoch) {
+            let firstStep = epoch == position.epoch ? position.step : 0
+            if let limit = options.maxSteps, epoch * steps + firstStep >= limit { break }
+            let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
+            let communicationBefore = trainer.communicationSeconds
+            let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep) { step in
+                try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps)
+            }
+            var communication = [trainer.communicationSeconds - communicationBefore]
+            try communication.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
+            let clock = Stopwatch()
+            let evaluation = try trainer.evaluate(test)
+            if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
+                try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
+            }
+            guard context.isRoot else { continue }
+            let metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
+                                       testLoss: test.count > 0 ? evaluation.loss : nil,
+                                       testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
+                                       learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
+                                       examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
+                                       evaluationSeconds: clock.seconds, communicationSeconds: communication[0],
+                                       ranks: communicator.size)
+            do {
+                try reporter.finished(metrics)
+            } catch {
+                // The metrics could not be written (e.g. a full disk): keep the work trained so far.
+                if let path = options.saveWeights, (try? network.checkFinite(writing: "weights")) != nil,
+                   (try? WeightsFile.save(network, path: path)) != nil {
+                    reporter.note("weights trained so far (epoch \(epoch + 1)) written to \(path)")
+                }
+                throw error
+            }
+        }
+        if context.isRoot, let check = replicaCheck {
+            reporter.note(communicator.size == 1 ? "replicas: one process, nothing to compare (--check-replicas is for mpirun)"
+                          : "replicas: all \(communicator.size) ranks held bitwise-identical values and optimizer state at all "
+                            + "\(replicaChecks) checks (every \(check.every) steps)")
+        }
+    }
+
+    /// After step `step` (0-based) of epoch `epoch`: the replica check, progress, checkpoints by step.
+    private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int) throws {
+        let network = trainer.network, communicator = context.communicator
+        let done = epoch * steps + step + 1   // steps done since the start of training
+        if let perturbation, perturbation.rank == communicator.rank, perturbation.step == done {
+            network.parameters.values[0] = network.parameters.values[0].nextUp
+        }
+        if let check = replicaCheck, check.isDue(afterStep: done - 1) {
+            try ReplicaCheck.verify(ReplicaCheck.buffers(of: network.parameters), step: done, epoch: epoch + 1,
+                                    communicator: communicator)
+            replicaChecks += 1
+        }
+        if context.isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
+        if let every = options.checkpointEverySteps, done % every == 0 {
+            try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)
+        }
+    }
+}

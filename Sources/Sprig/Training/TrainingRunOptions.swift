@@ -1,0 +1,99 @@
+import Foundation
+
+extension TrainingRun {
+    public struct Options: Sendable {
+        public var network: NetworkConfiguration
+        public var training: TrainingConfiguration
+        public var dataset: DatasetKind
+        public var dataDirectory: String?
+        public var trainSize: Int?
+        public var testSize: Int?
+        public var standardize = true
+        public var threads: Int
+        public var saveWeights: String?
+        public var loadWeights: String?
+        public var exchange: GradientExchange = .perLayer
+        public var checkpointDirectory: String?
+        /// Write a checkpoint after every this many epochs (nil: never by epoch).
+        public var checkpointEveryEpochs: Int?
+        /// Write a checkpoint after every this many steps, counted from the start of training (nil: never by step).
+        public var checkpointEverySteps: Int?
+        /// Continue from the newest valid checkpoint in `checkpointDirectory`.
+        public var resume = false
+        /// Stop after this many steps in all (nil: run every epoch).
+        public var maxSteps: Int?
+        /// After every this many steps (counted from the start of training), check that all
+        /// ranks hold bitwise the same values and optimizer state (`ReplicaCheck`; nil: never).
+        public var checkReplicas: Int?
+        /// The flags the user gave ("--learning-rate", …): when resuming, each of these that
+        /// defines the network or its training must agree with the checkpoint; `--epochs` may
+        /// extend it (left out, the checkpoint's epochs stand).
+        public var givenFlags: Set<String> = []
+
+        public init(network: NetworkConfiguration, training: TrainingConfiguration, dataset: DatasetKind, threads: Int) {
+            self.network = network
+            self.training = training
+            self.dataset = dataset
+            self.threads = threads
+        }
+    }
+}
+
+extension TrainingRun.Options {
+    /// Checks every field once, before anything is loaded or allocated; throws
+    /// `SprigError.invalidField` naming the first field whose value makes no sense.
+    public func validate() throws {
+        try network.validate()
+        try training.validate()
+        guard threads >= 1, threads <= MemoryBudget.maximumThreads else {
+            throw SprigError.invalidField(.threads, "\(threads) is not in 1…\(MemoryBudget.maximumThreads) "
+                                          + "(this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        }
+        if let n = trainSize, n < 1 { throw SprigError.invalidField(.trainSize, "\(n) is not positive") }
+        if let n = testSize, n < 0 { throw SprigError.invalidField(.testSize, "\(n) is negative") }
+        if let n = maxSteps, n < 0 { throw SprigError.invalidField(.maxSteps, "\(n) is negative") }
+        if let n = checkpointEveryEpochs, n < 1 { throw SprigError.invalidField(.checkpointEveryEpochs, "\(n) is not positive") }
+        if let n = checkpointEverySteps, n < 1 { throw SprigError.invalidField(.checkpointEverySteps, "\(n) is not positive") }
+        if let n = checkReplicas, n < 1 { throw SprigError.invalidField(.checkReplicas, "\(n) is not positive") }
+        if usesCheckpoints && checkpointDirectory == nil {
+            throw SprigError.invalidField(.checkpointDirectory, "is needed to resume or to write checkpoints")
+        }
+        if loadWeights == nil && !resume { try network.checkEveryLayerHasWeights() }
+    }
+
+    /// Whether the run reads or writes checkpoints.
+    public var usesCheckpoints: Bool { resume || checkpointEveryEpochs != nil || checkpointEverySteps != nil }
+
+    /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
+    /// otherwise be silently replaced (or silently change a run half done).
+    public func checkResume(against checkpoint: Checkpoint) throws {
+        let mine = network, theirs = checkpoint.network
+        let saved = checkpoint.training
+        func text<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
+        // Σ d_l·D_l·D_{l+1} / Σ D_l·D_{l+1}: the overall density the Erdős–Rényi allocation kept.
+        func overall(_ c: NetworkConfiguration) -> String {
+            let cells = (0..<c.layerCount).map { Double(c.layerSizes[$0]) * Double(c.layerSizes[$0 + 1]) }
+            return String(format: "%g", zip(c.densities, cells).reduce(0) { $0 + $1.0 * $1.1 } / cells.reduce(0, +))
+        }
+        let pairs: [(flag: String, given: String, saved: String)] = [
+            ("--layer-sizes", text(mine.layerSizes), text(theirs.layerSizes)),
+            ("--densities", text(mine.densities), text(theirs.densities)),
+            ("--overall-density", overall(mine), overall(theirs)),
+            ("--activation", mine.hiddenActivation.description, theirs.hiddenActivation.description),
+            ("--output-activation", mine.outputActivation.description, theirs.outputActivation.description),
+            ("--initializer", mine.initializer.rawValue, theirs.initializer.rawValue),
+            ("--fan-in", mine.fanIn.rawValue, theirs.fanIn.rawValue),
+            ("--seed", "\(mine.seed)", "\(theirs.seed)"),
+            ("--batch-size", "\(training.batchSize)", "\(saved.batchSize)"),
+            ("--learning-rate", "\(training.learningRate)", "\(saved.learningRate)"),
+            ("--lr-schedule", training.schedule.description, saved.schedule.description),
+            ("--optimizer", training.optimizer.description, saved.optimizer.description),
+            ("--weight-decay", "\(training.weightDecay)", "\(saved.weightDecay)"),
+            ("--loss", "\(training.loss)", "\(saved.loss)"),
+        ]
+        for pair in pairs where givenFlags.contains(pair.flag) && pair.given != pair.saved {
+            throw SprigError.invalidField(.resume, ": \(pair.flag) \(pair.given) differs from the checkpoint's \(pair.saved); "
+                                          + "leave \(pair.flag) out to continue the run, or start a new one")
+        }
+    }
+}

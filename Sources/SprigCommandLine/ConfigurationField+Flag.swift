@@ -1,0 +1,30 @@
+import Sprig
+
+extension ConfigurationField {
+    /// The `sprig train` flag that sets this field.
+    var flag: String {
+        switch self {
+        case .layerSizes: return "--layer-sizes"
+        case .densities: return "--densities"
+        case .epochs: return "--epochs"
+        case .batchSize: return "--batch-size"
+        case .learningRate: return "--learning-rate"
+        case .weightDecay: return "--weight-decay"
+        case .prune: return "--prune"
+        case .grow: return "--grow"
+        case .growWeights: return "--grow-weights"
+        case .regrowEvery: return "--regrow-every"
+        case .regrowSchedule: return "--regrow-schedule"
+        case .regrowUntil: return "--regrow-until"
+        case .threads: return "--threads"
+        case .trainSize: return "--train-size"
+        case .testSize: return "--test-size"
+        case .maxSteps: return "--max-steps"
+        case .checkpointDirectory: return "--checkpoint-dir"
+        case .checkpointEveryEpochs: return "--checkpoint-every"
+        case .checkpointEverySteps: return "--checkpoint-every-steps"
+        case .checkReplicas: return "--check-replicas"
+        case .resume: return "--resume"
+        }
+    }
+}
