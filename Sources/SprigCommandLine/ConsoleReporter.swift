@@ -6,6 +6,7 @@ import Sprig
 /// which is opened only once the run has started (a failed start leaves no file behind).
 final class ConsoleReporter: TrainingReporter {
     private var epochs = 0
+    private var dynamicSparsity = false
     private let metricsPath: String?
     private let appendMetrics: Bool
     private var metricsFile: MetricsFile?
@@ -30,6 +31,8 @@ final class ConsoleReporter: TrainingReporter {
                          l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation))
         }
         print("  \(s.parameters) parameters (weights and biases)" + (s.ranks > 1 ? ", \(s.bytesPerStep) bytes allreduced per step" : ""))
+        if let text = s.dynamicSparsity { print("  dynamic sparsity: \(text)") }
+        dynamicSparsity = s.dynamicSparsity != nil
         flush()
     }
 
@@ -47,10 +50,11 @@ final class ConsoleReporter: TrainingReporter {
     func finished(_ m: EpochMetrics) throws {
         if isTerminal { print("\r\u{1B}[K", terminator: "") }
         let communication = m.ranks > 1 ? String(format: "  (communication %.2f s)", m.communicationSeconds) : ""
+        let topology = dynamicSparsity ? String(format: "  regrown %d (%.3f s)", m.regrown, m.topologySeconds) : ""
         let test = m.testAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "—"
         print(String(format: "epoch %d/%d  loss %.4f  train %.2f%%  test %@  lr %.4g  %.2f s  %.0f examples/s",
                      m.epoch, epochs, m.loss, 100 * m.trainAccuracy, test, m.learningRate,
-                     m.seconds, m.examplesPerSecond) + communication)
+                     m.seconds, m.examplesPerSecond) + topology + communication)
         flush()
         if let file = metricsFile {
             let encoder = JSONEncoder()

@@ -46,6 +46,22 @@ struct TrainCommand: ParsableCommand {
         dense (D and K, as Nerva and PyTorch-with-masks count: for parity runs).
         """)
     var fanIn: String?
+    @Option(help: """
+        Dynamic sparse training: at each regrow, drop from every sparse layer magnitude:F (the fraction F \
+        with the smallest |w|), set:F (SET: the fraction F of the positive and of the negative weights \
+        closest to zero) or threshold:V (|w| < V); as many weights are grown again (--grow). Default: none.
+        """)
+    var prune: String?
+    @Option(help: "Where pruned weights grow again: random (uniform over the empty positions) or gradient (RigL: the largest |∂L/∂w| of the current batch) (default random).")
+    var grow: String?
+    @Option(help: "Initial value of grown weights: zero, xavier, xavier-normalized, he or pytorch (default zero).")
+    var growWeights: String?
+    @Option(parsing: .unconditional, help: "Prune and regrow after every N steps (default: once per epoch, before each epoch after the first).")
+    var regrowEvery: Int?
+    @Option(help: "How the prune fraction decays: constant or cosine (RigL) (default constant).")
+    var regrowSchedule: String?
+    @Option(parsing: .unconditional, help: "Fraction of training after which the topology stays fixed, in (0, 1] (default 1).")
+    var regrowUntil: Double?
     @Option(parsing: .unconditional, help: "Examples per mini-batch (default 100).")
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Number of epochs (default 10; when resuming, the checkpoint's).")

@@ -28,11 +28,12 @@ extension TrainingRun.Options {
             network.fanIn = fanIn
         }
         network.seed = c.seed ?? 1
-        let training = TrainingConfiguration(
+        var training = TrainingConfiguration(
             epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
             schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),
             optimizer: try OptimizerKind(parsing: c.optimizer ?? "nesterov:0.9"),
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
+        training.dynamicSparsity = try parseDynamicSparsity(c)
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
                   threads: c.threads ?? Launcher.defaultThreads)
         dataDirectory = c.dataDir
@@ -57,10 +58,29 @@ extension TrainingRun.Options {
             ("--activation", c.activation != nil), ("--output-activation", c.outputActivation != nil), ("--loss", c.loss != nil),
             ("--optimizer", c.optimizer != nil), ("--learning-rate", c.learningRate != nil), ("--lr-schedule", c.lrSchedule != nil),
             ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
-            ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil)]
+            ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil),
+            ("--prune", c.prune != nil), ("--grow", c.grow != nil), ("--grow-weights", c.growWeights != nil),
+            ("--regrow-every", c.regrowEvery != nil), ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil)]
         givenFlags = Set(given.filter(\.1).map(\.0))
         try validate()
     }
+}
+
+/// `--prune` and the flags that refine it; those without `--prune` are refused (they would do nothing).
+private func parseDynamicSparsity(_ c: TrainCommand) throws -> DynamicSparsity? {
+    guard let prune = c.prune else {
+        let refining = [("--grow", c.grow != nil), ("--grow-weights", c.growWeights != nil), ("--regrow-every", c.regrowEvery != nil),
+                        ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil)]
+        if let flag = refining.first(where: \.1)?.0 {
+            throw SprigError.invalidArgument("\(flag) needs --prune (e.g. --prune set:0.3 --grow random)")
+        }
+        return nil
+    }
+    return try DynamicSparsity(
+        prune: try PruneRule(parsing: prune), grow: try GrowRule(parsing: c.grow ?? "random"),
+        growWeights: try GrowWeights(parsing: c.growWeights ?? "zero"),
+        schedule: try RegrowSchedule(every: c.regrowEvery, decay: try RegrowSchedule.Decay(parsing: c.regrowSchedule ?? "constant"),
+                                     until: c.regrowUntil ?? 1))
 }
 
 /// "a,b,c" → [T], naming the flag and the bad item on failure.

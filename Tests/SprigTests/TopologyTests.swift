@@ -293,15 +293,15 @@ final class TopologyTests: XCTestCase {
     }
 
     func testRegrowScheduleRejectsBadValues() throws {
-        assertThrows(try RegrowSchedule(every: 0), mentions: ["--regrow-every"])
-        assertThrows(try RegrowSchedule(every: -5), mentions: ["--regrow-every"])
-        for until in [0, -0.5, 1.5, .nan, .infinity] { assertThrows(try RegrowSchedule(until: until), mentions: ["--regrow-until"]) }
+        assertThrows(try RegrowSchedule(every: 0), mentions: ["schedule.every"])
+        assertThrows(try RegrowSchedule(every: -5), mentions: ["schedule.every"])
+        for until in [0, -0.5, 1.5, .nan, .infinity] { assertThrows(try RegrowSchedule(until: until), mentions: ["schedule.until"]) }
         XCTAssertEqual(try RegrowSchedule.Decay(parsing: "Cosine"), .cosine)
         for bad in ["linear", "cosine:1"] { assertThrows(try RegrowSchedule.Decay(parsing: bad), mentions: ["--regrow-schedule", "'\(bad)'"]) }
         var schedule = try RegrowSchedule(every: 5, until: 1)
         XCTAssertNoThrow(try schedule.validate())
         schedule.until = 2
-        assertThrows(try schedule.validate(), mentions: ["--regrow-until"])
+        assertThrows(try schedule.validate(), mentions: ["schedule.until"])
         let decoded = try JSONDecoder().decode(RegrowSchedule.self, from: JSONEncoder().encode(try RegrowSchedule(every: 7, decay: .cosine, until: 0.75)))
         XCTAssertEqual(decoded, try RegrowSchedule(every: 7, decay: .cosine, until: 0.75))
     }

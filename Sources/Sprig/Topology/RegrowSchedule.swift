@@ -41,10 +41,10 @@ public struct RegrowSchedule: Equatable, Sendable, Codable {
     /// The checks of `init`, for a value decoded or changed after it was made.
     public func validate() throws {
         if let every, every < 1 {
-            throw SprigError.invalidArgument("--regrow-every '\(every)': expected a number of steps ≥ 1")
+            throw SprigError.invalidField(.regrowEvery, "\(every) is not a number of steps ≥ 1")
         }
         guard until.isFinite, until > 0, until <= 1 else {
-            throw SprigError.invalidArgument("--regrow-until '\(until)': expected a fraction of training in (0, 1]")
+            throw SprigError.invalidField(.regrowUntil, "\(until) is not a fraction of training in (0, 1]")
         }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Trains epoch after epoch from a position. After each step: the replica check, progress,
-/// checkpoints by step. After each epoch: evaluation, checkpoints by epoch, the metrics line
+/// Trains epoch after epoch from a position. After each step: the topology step when dynamic
+/// sparse training has one due (`TopologyUpdater`), the replica check, progress, checkpoints
+/// by step. After each epoch: evaluation, checkpoints by epoch, the metrics line
 /// (rank 0). If the metrics cannot be written (a full disk), the weights trained so far are
 /// saved before the error is passed on.
 final class EpochLoop {
@@ -13,6 +14,7 @@ final class EpochLoop {
     private let train: Dataset
     private let test: Dataset
     private let replicaCheck: ReplicaCheck?
+    private let topology: TopologyUpdater?
     private let perturbation: (rank: Int, step: Int)?
     private var replicaChecks = 0
 
@@ -26,6 +28,12 @@ final class EpochLoop {
         self.train = train
         self.test = test
         replicaCheck = try options.checkReplicas.map { try ReplicaCheck(every: $0) }
+        let environment = ProcessInfo.processInfo.environment
+        topology = trainer.configuration.dynamicSparsity.map {
+            TopologyUpdater(settings: $0, network: trainer.network, communicator: context.communicator, pool: context.pool,
+                            seed: trainer.configuration.seed,
+                            perturbedRank: environment[TopologyUpdater.perturbVariable].flatMap { Int($0) })
+        }
         perturbation = ProcessInfo.processInfo.environment[TrainingRun.perturbReplicaVariable].flatMap { text in
             let parts = text.split(separator: ":").compactMap { Int($0) }
             return parts.count == 2 ? (parts[0], parts[1]) : nil
@@ -43,11 +51,12 @@ final class EpochLoop {
             if let limit = options.maxSteps, epoch * steps + firstStep >= limit { break }
             let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
             let communicationBefore = trainer.communicationSeconds
+            let topologyBefore = (regrown: topology?.regrown ?? 0, seconds: topology?.seconds ?? 0)
             let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep) { step in
                 try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps)
             }
-            var communication = [trainer.communicationSeconds - communicationBefore]
-            try communication.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
+            var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBefore.seconds]
+            try slowest.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
             let clock = Stopwatch()
             let evaluation = try trainer.evaluate(test)
             if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
@@ -59,8 +68,9 @@ final class EpochLoop {
                                        testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
                                        learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
                                        examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
-                                       evaluationSeconds: clock.seconds, communicationSeconds: communication[0],
-                                       ranks: communicator.size)
+                                       evaluationSeconds: clock.seconds, communicationSeconds: slowest[0],
+                                       ranks: communicator.size, regrown: (topology?.regrown ?? 0) - topologyBefore.regrown,
+                                       topologySeconds: slowest[1])
             do {
                 try reporter.finished(metrics)
             } catch {
@@ -83,6 +93,10 @@ final class EpochLoop {
     private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int) throws {
         let network = trainer.network, communicator = context.communicator
         let done = epoch * steps + step + 1   // steps done since the start of training
+        let totalSteps = trainer.configuration.epochs * steps
+        if let topology, topology.isDue(afterStep: done, stepsPerEpoch: steps, totalSteps: totalSteps) {
+            try topology.update(afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
+        }
         if let perturbation, perturbation.rank == communicator.rank, perturbation.step == done {
             network.parameters.values[0] = network.parameters.values[0].nextUp
         }

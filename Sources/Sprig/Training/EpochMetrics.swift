@@ -16,6 +16,10 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// Seconds the slowest rank spent in gradient allreduces during the epoch (0 for one rank).
     public var communicationSeconds: Double = 0
     public var ranks: Int = 1
+    /// Weights regrown by the epoch's topology steps (dynamic sparse training; 0 otherwise).
+    public var regrown: Int = 0
+    /// Seconds of the epoch spent in topology steps (slowest rank; included in `seconds`).
+    public var topologySeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case epoch, loss, seconds
@@ -26,7 +30,44 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         case examplesPerSecond = "examples_per_second"
         case evaluationSeconds = "evaluation_seconds"
         case communicationSeconds = "communication_seconds"
-        case ranks
+        case ranks, regrown
+        case topologySeconds = "topology_seconds"
+    }
+
+    public init(epoch: Int, loss: Double, trainAccuracy: Double, testLoss: Double?, testAccuracy: Double?, learningRate: Double,
+                seconds: Double, examplesPerSecond: Double, evaluationSeconds: Double, communicationSeconds: Double = 0,
+                ranks: Int = 1, regrown: Int = 0, topologySeconds: Double = 0) {
+        self.epoch = epoch
+        self.loss = loss
+        self.trainAccuracy = trainAccuracy
+        self.testLoss = testLoss
+        self.testAccuracy = testAccuracy
+        self.learningRate = learningRate
+        self.seconds = seconds
+        self.examplesPerSecond = examplesPerSecond
+        self.evaluationSeconds = evaluationSeconds
+        self.communicationSeconds = communicationSeconds
+        self.ranks = ranks
+        self.regrown = regrown
+        self.topologySeconds = topologySeconds
+    }
+
+    /// As the synthesised decoding; the topology fields default to 0 in lines written before them.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        loss = try c.decode(Double.self, forKey: .loss)
+        trainAccuracy = try c.decode(Double.self, forKey: .trainAccuracy)
+        testLoss = try c.decodeIfPresent(Double.self, forKey: .testLoss)
+        testAccuracy = try c.decodeIfPresent(Double.self, forKey: .testAccuracy)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        examplesPerSecond = try c.decode(Double.self, forKey: .examplesPerSecond)
+        evaluationSeconds = try c.decode(Double.self, forKey: .evaluationSeconds)
+        communicationSeconds = try c.decodeIfPresent(Double.self, forKey: .communicationSeconds) ?? 0
+        ranks = try c.decodeIfPresent(Int.self, forKey: .ranks) ?? 1
+        regrown = try c.decodeIfPresent(Int.self, forKey: .regrown) ?? 0
+        topologySeconds = try c.decodeIfPresent(Double.self, forKey: .topologySeconds) ?? 0
     }
 
     /// As the synthesised encoding, but a missing test result is written as null, not left out.
@@ -43,5 +84,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         try c.encode(evaluationSeconds, forKey: .evaluationSeconds)
         try c.encode(communicationSeconds, forKey: .communicationSeconds)
         try c.encode(ranks, forKey: .ranks)
+        try c.encode(regrown, forKey: .regrown)
+        try c.encode(topologySeconds, forKey: .topologySeconds)
     }
 }

@@ -13,6 +13,8 @@ public struct RunSummary: Sendable {
     public var bytesPerStep: Int
     /// The epochs the run trains to (counted from the start, also when resuming).
     public var epochs: Int
+    /// The dynamic sparse training settings in words (nil: static patterns).
+    public var dynamicSparsity: String?
 
     init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int, epochs: Int) {
         layers = network.layers.map { layer in
@@ -29,5 +31,6 @@ public struct RunSummary: Sendable {
         self.ranks = ranks
         self.bytesPerStep = bytesPerStep
         self.epochs = epochs
+        dynamicSparsity = nil
     }
 }

@@ -7,12 +7,14 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
     public var optimizer: OptimizerKind
     public var weightDecay: Float
     public var loss: LossKind
-    /// Seeds the per-epoch shuffle (stream 1_000_000 + epoch).
+    /// Seeds the per-epoch shuffle (stream 1_000_000 + epoch) and the topology steps' random choices.
     public var seed: UInt64
+    /// Prune and regrow during training (nil: the patterns stay as drawn).
+    public var dynamicSparsity: DynamicSparsity?
 
     public init(epochs: Int = 1, batchSize: Int = 100, learningRate: Double = 0.01, schedule: LearningRateSchedule = .constant,
                 optimizer: OptimizerKind = .nesterov(0.9), weightDecay: Float = 0, loss: LossKind = .softmaxCrossEntropy,
-                seed: UInt64 = 1) {
+                seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -21,6 +23,7 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         self.weightDecay = weightDecay
         self.loss = loss
         self.seed = seed
+        self.dynamicSparsity = dynamicSparsity
     }
 
     /// Throws `SprigError.invalidField` naming the first field whose value makes no sense.
@@ -33,5 +36,6 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         guard weightDecay >= 0, weightDecay.isFinite else {
             throw SprigError.invalidField(.weightDecay, "\(weightDecay) is not a non-negative number")
         }
+        try dynamicSparsity?.validate()
     }
 }

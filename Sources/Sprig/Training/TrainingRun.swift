@@ -77,9 +77,10 @@ public final class TrainingRun {
         if isRoot {
             let createdDirectory = try checkpointer?.prepare() ?? false
             do {
-                try reporter.started(RunSummary(network: network, train: train, test: test, threads: options.threads,
-                                                ranks: communicator.size, bytesPerStep: trainer.bytesPerStep,
-                                                epochs: trainingConfiguration.epochs))
+                var summary = RunSummary(network: network, train: train, test: test, threads: options.threads,
+                                         ranks: communicator.size, bytesPerStep: trainer.bytesPerStep, epochs: trainingConfiguration.epochs)
+                summary.dynamicSparsity = trainingConfiguration.dynamicSparsity?.description
+                try reporter.started(summary)
             } catch {
                 if createdDirectory, let directory = checkpointer?.directory { try? FileManager.default.removeItem(atPath: directory) }
                 throw error
@@ -144,6 +145,14 @@ public final class TrainingRun {
     private func checkMemory(_ network: NetworkConfiguration, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
         var budget = MemoryBudget("the network \(network.layerSizes.map(String.init).joined(separator: ",")) with --batch-size \(training.batchSize)")
         try network.addMemory(to: &budget)
+        if training.dynamicSparsity?.grow == .gradient {   // one layer at a time: a block of its dense gradient, the candidates
+            let largest = (0..<network.layerCount).filter { network.densities[$0] < 1 }.map { l -> Double in
+                let columns = network.layerSizes[l], rows = network.layerSizes[l + 1]
+                let blockRows = min(rows, GradientGrowth.blockRows(columns: columns, budgetBytes: TopologyUpdater.gradientBlockBytes))
+                return 4 * Double(blockRows) * Double(columns) + 16 * Double(network.nonzeroCount(ofLayer: l))
+            }.max() ?? 0
+            try budget.add(Int(min(largest, 0x1p62)), elementSize: 1)
+        }
         let trainingColumns = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count,
                                                         ranks: communicator.size)
         let evaluationColumns = min(1000, max(test.count / communicator.size + 1, 1))

@@ -59,6 +59,9 @@ extension TrainingRun.Options {
             throw SprigError.invalidField(.checkpointDirectory, "is needed to resume or to write checkpoints")
         }
         if loadWeights == nil && !resume { try network.checkEveryLayerHasWeights() }
+        if let dynamic = training.dynamicSparsity, network.densities.allSatisfy({ $0 >= 1 }) {
+            throw SprigError.invalidField(.prune, "'\(dynamic.prune)': every layer is dense, so there is nothing to prune (give densities below 1)")
+        }
     }
 
     /// Whether the run reads or writes checkpoints.
@@ -90,6 +93,14 @@ extension TrainingRun.Options {
             ("--optimizer", training.optimizer.description, saved.optimizer.description),
             ("--weight-decay", "\(training.weightDecay)", "\(saved.weightDecay)"),
             ("--loss", "\(training.loss)", "\(saved.loss)"),
+            ("--prune", training.dynamicSparsity.map { "\($0.prune)" } ?? "none", saved.dynamicSparsity.map { "\($0.prune)" } ?? "none"),
+            ("--grow", training.dynamicSparsity?.grow.rawValue ?? "none", saved.dynamicSparsity?.grow.rawValue ?? "none"),
+            ("--grow-weights", training.dynamicSparsity?.growWeights.rawValue ?? "none", saved.dynamicSparsity?.growWeights.rawValue ?? "none"),
+            ("--regrow-every", training.dynamicSparsity?.schedule.every.map(String.init) ?? "epoch",
+             saved.dynamicSparsity?.schedule.every.map(String.init) ?? "epoch"),
+            ("--regrow-schedule", training.dynamicSparsity?.schedule.decay.rawValue ?? "none",
+             saved.dynamicSparsity?.schedule.decay.rawValue ?? "none"),
+            ("--regrow-until", "\(training.dynamicSparsity?.schedule.until ?? 1)", "\(saved.dynamicSparsity?.schedule.until ?? 1)"),
         ]
         for pair in pairs where givenFlags.contains(pair.flag) && pair.given != pair.saved {
             throw SprigError.invalidField(.resume, ": \(pair.flag) \(pair.given) differs from the checkpoint's \(pair.saved); "

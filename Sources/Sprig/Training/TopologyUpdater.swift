@@ -1,0 +1,141 @@
+import CBLAS
+
+/// The topology step of dynamic sparse training (`DynamicSparsity`), run after the optimizer
+/// update of each step the schedule names, identically on every rank. For each sparse layer:
+///
+/// 1. prune: the rule picks the surviving slots from the layer's values, with the fraction the
+///    schedule gives for this step (RigL's cosine decay);
+/// 2. grow as many positions as were pruned, among the positions no survivor holds:
+///    `random` — uniform, from the stream seeded by (seed, step, layer);
+///    `gradient` — RigL: the largest |∂L/∂W| of the dense gradient ΔZ·Xᵀ of this step's global
+///    batch, computed in row blocks of at most `gradientBlockBytes` (each rank multiplies its
+///    shard's ΔZ and X, still in the workspace after the step, and the block is summed over
+///    the ranks), so no K×D matrix is ever held whole unless it fits one block. Cost: one
+///    dense K·D·B multiply-add per layer and regrow, plus an allreduce of K·D floats;
+/// 3. `Network.replacePattern`: survivors keep their values and optimizer state, grown weights
+///    start at `growWeights` (fans counted as the network's `fanIn` counts them) with zero state.
+///
+/// Ranks hold bitwise-identical values (`ReplicaCheck`), so every rank prunes and grows alike;
+/// after each step the ranks compare a hash of all patterns (one 8-byte allgather) and a
+/// difference stops the job naming the rank.
+final class TopologyUpdater {
+    let settings: DynamicSparsity
+    private let network: Network
+    private let communicator: any Communicator
+    private let pool: ThreadPool
+    private let seed: UInt64
+    /// For tests only: the rank whose random stream is shifted (`SPRIG_TEST_ONLY_PERTURB_TOPOLOGY`).
+    private let perturbedRank: Int?
+    /// Weights regrown and seconds spent in topology steps since the start of the run.
+    private(set) var regrown = 0
+    private(set) var seconds = 0.0
+
+    /// The most memory one block of a dense layer gradient may take in gradient regrowth.
+    static let gradientBlockBytes = 64 << 20
+    /// For tests only: `SPRIG_TEST_ONLY_PERTURB_TOPOLOGY=R` makes rank R draw from another random
+    /// stream, so that a test can watch the pattern check stop a real job.
+    static let perturbVariable = "SPRIG_TEST_ONLY_PERTURB_TOPOLOGY"
+
+    init(settings: DynamicSparsity, network: Network, communicator: any Communicator, pool: ThreadPool, seed: UInt64,
+         perturbedRank: Int? = nil) {
+        self.settings = settings
+        self.network = network
+        self.communicator = communicator
+        self.pool = pool
+        self.seed = seed
+        self.perturbedRank = perturbedRank
+    }
+
+    func isDue(afterStep done: Int, stepsPerEpoch: Int, totalSteps: Int) -> Bool {
+        settings.schedule.isDue(afterStep: done, stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps)
+    }
+
+    /// Prunes and regrows every sparse layer after step `done` (1-based, counted from the start
+    /// of training) of `totalSteps`; `workspace` holds the step's X and ΔZ for `shardSize`
+    /// examples of this rank. Returns the weights regrown.
+    @discardableResult
+    func update(afterStep done: Int, totalSteps: Int, workspace: Workspace, shardSize: Int) throws -> Int {
+        let clock = Stopwatch()
+        var grownNow = 0
+        let fraction = settings.prune.fraction.map { settings.schedule.fraction($0, afterStep: done, totalSteps: totalSteps) } ?? 0
+        for (l, layer) in network.layers.enumerated() {
+            guard let sparse = layer as? SparseLinear else { continue }   // dense layers are never pruned
+            let pattern = sparse.pattern
+            let survivors = settings.prune.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: fraction)
+            let count = survivors.reduce(0) { $0 + ($1 ? 0 : 1) }
+            guard count > 0 else { continue }
+            var generator = RandomGenerator(seed: seed, stream: streamBase + UInt64(done) << 12 + UInt64(l) * 2
+                                            + (perturbedRank == communicator.rank ? 1 << 11 : 0))
+            let grown: [(row: Int32, column: Int32)]
+            switch settings.grow {
+            case .random:
+                grown = RandomGrowth.positions(in: pattern, survivors: survivors, count: count, generator: &generator)
+            case .gradient:
+                let input = l == 0 ? workspace.input.pointer : workspace.outputs[l - 1].pointer
+                grown = try GradientGrowth.positions(
+                    in: pattern, survivors: survivors, count: count,
+                    blockRows: GradientGrowth.blockRows(columns: pattern.columns, budgetBytes: Self.gradientBlockBytes)) { rows, block in
+                    try denseGradient(rows: rows, columns: pattern.columns, outputGradient: workspace.gradients[l].pointer,
+                                      input: input, batch: shardSize, into: block)
+                }
+            }
+            let change = TopologyChange.combining(old: pattern, survivors: survivors, grown: grown)
+            let initial = initialValues(for: change, generator: &generator)
+            network.replacePattern(ofLayer: l, with: change.pattern, sourceSlot: change.sourceSlot, initialValue: { initial[$0] })
+            grownNow += change.grown
+        }
+        if let different = try communicator.firstRankDiffering(in: network.structureHash) {
+            throw SprigError.failed("rank \(different.rank)'s sparsity patterns differ from rank 0's after the topology step at step "
+                                    + "\(done) (hash \(different.hash) vs \(different.rootHash)): the ranks no longer hold the same model")
+        }
+        regrown += grownNow
+        seconds += clock.seconds
+        return grownNow
+    }
+
+    /// Random streams of topology steps: (seed, step, layer) → stream base + step·4096 + 2·layer.
+    private let streamBase: UInt64 = 1 << 40
+
+    /// G[rows, :] = Σ_ranks ΔZ[rows, :]·Xᵀ: ΔZ is K×b and X is D×b (this rank's shard, b
+    /// examples, feature-major), G a rows.count×D row-major block. Split by rows across threads.
+    private func denseGradient(rows: Range<Int>, columns d: Int, outputGradient dz: UnsafeMutablePointer<Float>,
+                               input x: UnsafeMutablePointer<Float>, batch b: Int, into block: UnsafeMutablePointer<Float>) throws {
+        if b == 0 {
+            block.update(repeating: 0, count: rows.count * d)   // no examples on this rank this step
+        } else {
+            pool.forEachRange(rows.count, minimumPerThread: 16) { part in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(part.count), Int32(d), Int32(b),
+                            1, dz + (rows.lowerBound + part.lowerBound) * b, Int32(b), x, Int32(b),
+                            0, block + part.lowerBound * d, Int32(d))
+            }
+        }
+        if communicator.size > 1 {
+            try communicator.allreduceSum(UnsafeMutableBufferPointer(start: block, count: rows.count * d))
+        }
+    }
+
+    /// The value of each grown slot of `change` (indexed by new slot; survivors' entries unused),
+    /// drawn in slot order with fans counted as the network's `fanIn` counts them.
+    private func initialValues(for change: TopologyChange, generator: inout RandomGenerator) -> [Float] {
+        let pattern = change.pattern
+        let k = Double(pattern.rows), d = Double(pattern.columns), nnz = Double(pattern.nonzeroCount)
+        var columnCounts: [Int32] = []
+        if network.configuration.fanIn == .perRow {
+            columnCounts = [Int32](repeating: 0, count: pattern.columns)
+            for c in pattern.columnIndices { columnCounts[Int(c)] += 1 }
+        }
+        var values = [Float](repeating: 0, count: pattern.nonzeroCount)
+        for r in 0..<pattern.rows {
+            for p in pattern.rowOffsets[r]..<pattern.rowOffsets[r + 1] where change.sourceSlot[p] < 0 {
+                let fans: (Double, Double)
+                switch network.configuration.fanIn {
+                case .dense: fans = (d, k)
+                case .sparse: fans = (nnz / k, nnz / d)
+                case .perRow: fans = (Double(pattern.count(ofRow: r)), Double(columnCounts[Int(pattern.columnIndices[p])]))
+                }
+                values[p] = settings.growWeights.value(fanIn: fans.0, fanOut: fans.1, generator: &generator)
+            }
+        }
+        return values
+    }
+}
