@@ -130,6 +130,39 @@ class MaskedMLP(nn.Module):
         return x
 
 
+INITIALIZERS = ["xavier", "xavier-normalized", "he", "pytorch"]
+
+
+def init_values(name, shape, fan_in, fan_out, generator):
+    """Weights drawn as Sprig's Initializer (Sources/Sprig/Model/Initializer.swift) with
+    fan-in n and fan-out m: xavier U(+-1/sqrt n), xavier-normalized U(+-sqrt(6/(n+m)))
+    (Glorot uniform), he N(0, 2/n), pytorch U(+-1/sqrt n) (nn.Linear's weight default)."""
+    n, m = max(float(fan_in), 1.0), max(float(fan_out), 1.0)
+    if name in ("xavier", "pytorch"):
+        a = 1.0 / math.sqrt(n)
+    elif name == "xavier-normalized":
+        a = math.sqrt(6.0 / (n + m))
+    elif name == "he":
+        return torch.randn(shape, generator=generator) * math.sqrt(2.0 / n)
+    else:
+        raise SystemExit(f"unknown initializer {name!r} (use {', '.join(INITIALIZERS)})")
+    return torch.empty(shape).uniform_(-a, a, generator=generator)
+
+
+@torch.no_grad()
+def initialize(model, name, generator):
+    """Re-initialise a MaskedMLP with the dense fans (n = D, m = K, as Sprig's --fan-in dense),
+    biases zero, then re-apply the masks.  'pytorch' keeps nn.Linear's own default
+    initialisation (weights and biases), i.e. the script's historical behaviour."""
+    if name == "pytorch":
+        return
+    for layer in model.layers:
+        n_out, n_in = layer.weight.shape
+        layer.weight.copy_(init_values(name, (n_out, n_in), n_in, n_out, generator))
+        layer.bias.zero_()
+    model.apply_masks()
+
+
 def make_optimizer(spec, params, lr):
     """'sgd', 'momentum:MU' or 'nesterov:MU'."""
     name, _, arg = spec.partition(":")
@@ -317,6 +350,11 @@ def build_parser():
                    help="number of test examples (synthetic default 1000; "
                         "fashion-mnist default all 10000)")
     p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--initializer", choices=INITIALIZERS, default="pytorch",
+                   help="weight initialisation (Sprig's names); all but pytorch set biases to 0")
+    p.add_argument("--fan-in", choices=["dense"], default="dense",
+                   help="fan counting for --initializer: only dense (n = D, m = K), as "
+                        "masked dense layers count; accepted for command-line parity with Sprig")
     p.add_argument("--metrics", default=None, help="write per-epoch metrics as JSON lines here")
     p.add_argument("--mask-dtype", choices=["float32", "bool"], default="float32",
                    help="element type of the masks (float32: 4 bytes per weight, bool: 1)")
@@ -385,6 +423,7 @@ def main(argv=None):
         limit_address_space(args.memory_fraction)
     try:
         model = MaskedMLP(sizes, densities, gen, mask_dtype)
+        initialize(model, args.initializer, gen)
         optimizer = make_optimizer(args.optimizer, model.parameters(), args.learning_rate)
         preallocate_training_state(model, optimizer)
     except (RuntimeError, MemoryError) as e:
