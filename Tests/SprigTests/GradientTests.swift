@@ -16,6 +16,14 @@ final class GradientTests: XCTestCase {
             let b = network.values(of: layer.bias)
             for i in b.indices { b[i] = Float(i % 3) * 0.1 - 0.05 }   // never exactly at a kink
         }
+        Self.assertGradientsMatchFiniteDifferences(network, loss: loss, batch: batch, seed: seed, file: file, line: line)
+    }
+
+    /// ∂L/∂θ of the float kernels against central finite differences of the double reference,
+    /// for every stored parameter θ of `network` (any patterns, e.g. after topology changes).
+    static func assertGradientsMatchFiniteDifferences(_ network: Network, loss: LossKind, batch: Int = 5, seed: UInt64 = 7,
+                                                      file: StaticString = #filePath, line: UInt = #line) {
+        let sizes = network.configuration.layerSizes
         let classes = sizes.last!
         let x = randomFloats(sizes[0] * batch, seed: seed + 1)
         var g = RandomGenerator(seed: seed + 2)
