@@ -16,17 +16,31 @@ final class DynamicSparsityTests: XCTestCase {
         return (try Trainer(network: try Network(configuration), configuration: training, pool: ThreadPool(threads: 2)), train)
     }
 
-    /// Positions (r·D + c) → value of a sparse layer.
-    func entries(_ network: Network, layer l: Int) -> [Int: Float] {
+    /// Positions (r·D + c) → entry of sparse layer l in `buffer` (the store's values by default,
+    /// or a state buffer laid out like them).
+    func entries(_ network: Network, layer l: Int, of buffer: FloatBuffer? = nil) -> [Int: Float] {
         let sparse = network.layers[l] as! SparseLinear
-        let values = network.values(of: sparse.weights)
+        let source = (buffer ?? network.parameters.values).pointer + sparse.weights.offset
         var result: [Int: Float] = [:]
         for r in 0..<sparse.pattern.rows {
             for p in sparse.pattern.rowOffsets[r]..<sparse.pattern.rowOffsets[r + 1] {
-                result[r * sparse.inputSize + Int(sparse.pattern.columnIndices[p])] = values[p]
+                result[r * sparse.inputSize + Int(sparse.pattern.columnIndices[p])] = source[p]
             }
         }
         return result
+    }
+
+    /// The positions of sparse layer l that `rule` keeps at `fraction`.
+    func survivingPositions(_ network: Network, layer l: Int, rule: PruneRule, fraction: Double) -> Set<Int> {
+        let sparse = network.layers[l] as! SparseLinear
+        let kept = rule.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: fraction)
+        var positions = Set<Int>()
+        for r in 0..<sparse.pattern.rows {
+            for p in sparse.pattern.rowOffsets[r]..<sparse.pattern.rowOffsets[r + 1] where kept[p] {
+                positions.insert(r * sparse.inputSize + Int(sparse.pattern.columnIndices[p]))
+            }
+        }
+        return positions
     }
 
     /// After each SET step: CSR invariants, nonzeros kept, survivors keep their value and
@@ -43,27 +57,8 @@ final class DynamicSparsityTests: XCTestCase {
         for change in 1...4 {
             _ = try trainer.trainEpoch(change - 1, data: data)
             let before = (0..<3).map { entries(network, layer: $0) }
-            let velocityBefore = (0..<3).map { l -> [Int: Float] in
-                let sparse = network.layers[l] as! SparseLinear
-                var map: [Int: Float] = [:]
-                for r in 0..<sparse.pattern.rows {
-                    for p in sparse.pattern.rowOffsets[r]..<sparse.pattern.rowOffsets[r + 1] {
-                        map[r * sparse.inputSize + Int(sparse.pattern.columnIndices[p])] = velocity[sparse.weights.offset + p]
-                    }
-                }
-                return map
-            }
-            let survivors = (0..<3).map { l -> Set<Int> in
-                let sparse = network.layers[l] as! SparseLinear
-                let kept = dynamic.prune.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: 0.3)
-                var set = Set<Int>()
-                for r in 0..<sparse.pattern.rows {
-                    for p in sparse.pattern.rowOffsets[r]..<sparse.pattern.rowOffsets[r + 1] where kept[p] {
-                        set.insert(r * sparse.inputSize + Int(sparse.pattern.columnIndices[p]))
-                    }
-                }
-                return set
-            }
+            let velocityBefore = (0..<3).map { entries(network, layer: $0, of: velocity) }
+            let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.3) }
             let grown = try updater.update(afterStep: change * 6, totalSteps: 100, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
             XCTAssertGreaterThan(grown, 0)
             for l in 0..<3 {
@@ -115,17 +110,7 @@ final class DynamicSparsityTests: XCTestCase {
         network.backward(ws, batch: batch, pool: .single)
         let reference = DenseReference(network)
         let before = (0..<3).map { entries(network, layer: $0) }
-        let survivors = (0..<3).map { l -> Set<Int> in
-            let sparse = network.layers[l] as! SparseLinear
-            let kept = dynamic.prune.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: 0.25)
-            var set = Set<Int>()
-            for r in 0..<sparse.pattern.rows {
-                for p in sparse.pattern.rowOffsets[r]..<sparse.pattern.rowOffsets[r + 1] where kept[p] {
-                    set.insert(r * sparse.inputSize + Int(sparse.pattern.columnIndices[p]))
-                }
-            }
-            return set
-        }
+        let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.25) }
         let updater = TopologyUpdater(settings: dynamic, network: network, communicator: SingleProcessCommunicator(), pool: .single, seed: 5)
         try updater.update(afterStep: 1, totalSteps: 10, workspace: ws, shardSize: batch)
         let xd = x.map(Double.init), h = 1e-6

@@ -109,4 +109,41 @@ final class ParameterStoreTests: XCTestCase {
         let used = BatchAssembler(for: network).used ?? (0..<6).map(Int32.init)
         XCTAssertEqual(Set(used), Set(new.columnIndices))
     }
+
+    /// A pattern with fewer nonzeros (as structured pruning will make): the store shrinks, the
+    /// later layers' groups move with their values, and forward still matches the reference.
+    func testReplacedPatternWithAnotherCountMovesTheLaterLayers() throws {
+        let network = try Network(NetworkConfiguration(layerSizes: [6, 5, 3], densities: [0.5, 0.6], seed: 6))
+        let first = try XCTUnwrap(network.layers[0] as? SparseLinear)
+        let second = try XCTUnwrap(network.layers[1] as? SparseLinear)
+        let secondValues = Array(network.values(of: second.weights)), secondBias = Array(network.values(of: second.bias))
+        let old = first.pattern
+        // Keep only each row's first nonzero.
+        var offsets = [0], columns: [Int32] = [], source: [Int32] = []
+        for r in 0..<old.rows {
+            if old.count(ofRow: r) > 0 {
+                columns.append(old.columnIndices[old.rowOffsets[r]])
+                source.append(Int32(old.rowOffsets[r]))
+            }
+            offsets.append(columns.count)
+        }
+        let smaller = try SparsityPattern(rows: old.rows, columns: old.columns, rowOffsets: offsets, columnIndices: columns)
+        XCTAssertLessThan(smaller.nonzeroCount, old.nonzeroCount)
+        let before = network.parameters.count
+        network.replacePattern(ofLayer: 0, with: smaller, sourceSlot: source, initialValue: { _ in 0 })
+        XCTAssertEqual(network.parameters.count, before - (old.nonzeroCount - smaller.nonzeroCount))
+        XCTAssertEqual(first.weights.count, smaller.nonzeroCount)
+        XCTAssertEqual(Array(network.values(of: second.weights)), secondValues, "the next layer's weights moved with their group")
+        XCTAssertEqual(Array(network.values(of: second.bias)), secondBias)
+        let batch = 3
+        let x = randomFloats(6 * batch, seed: 12)
+        let ws = Workspace(layerSizes: [6, 5, 3], capacity: batch)
+        ws.input.buffer.baseAddress!.update(from: x, count: x.count)
+        network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
+        let reference = DenseReference(network)
+        for j in 0..<batch {
+            let expected = reference.output((0..<6).map { Double(x[$0 * batch + j]) })
+            for c in 0..<3 { XCTAssertEqual(Double(ws.output[c * batch + j]), expected[c], accuracy: 1e-5) }
+        }
+    }
 }
