@@ -57,9 +57,12 @@ public final class ParameterStore {
 
     /// Layer l's groups, contiguous in every buffer.
     public func range(ofLayer l: Int) -> Range<Int> {
-        let mine = groups.filter { $0.layer == l }
-        guard let first = mine.first, let last = mine.last else { return 0..<0 }
-        return first.offset..<(last.offset + last.count)
+        var lower = Int.max, upper = 0
+        for group in groups where group.layer == l {
+            lower = min(lower, group.offset)
+            upper = max(upper, group.offset + group.count)
+        }
+        return lower <= upper ? lower..<upper : 0..<0
     }
 
     /// Replaces `group`'s slots: new slot p takes old slot `sourceSlot[p]` in the values and in
