@@ -218,36 +218,13 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.flush_denormal:
-        torch.set_flush_denormal(True)
-    torch.set_num_interop_threads(1)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-
-    sizes = args.layer_sizes
-    if len(sizes) < 2:
-        raise SystemExit("--layer-sizes needs at least two sizes")
-    n_layers = len(sizes) - 1
-    if args.densities is not None:
-        densities = args.densities
-        if len(densities) != n_layers:
-            raise SystemExit(f"--densities needs {n_layers} values, got {len(densities)}")
-    else:
-        densities = pm.erdos_renyi_densities(sizes, 1.0 if args.overall_density is None
-                                             else args.overall_density)
+    pm.configure_torch(args)
+    sizes, densities = pm.layer_densities(args)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
 
-    if args.dataset == "synthetic":
-        train_size = args.train_size if args.train_size is not None else 50000
-        test_size = args.test_size if args.test_size is not None else 1000
-        data_gen = torch.Generator().manual_seed(args.seed + 1000003)
-        xtr, ytr, xte, yte = pm.make_synthetic(sizes[0], sizes[-1], train_size, test_size, data_gen)
-    else:
-        if sizes[0] != 784:
-            raise SystemExit("fashion-mnist needs 784 inputs")
-        xtr, ytr, xte, yte = pm.load_fashion_mnist(args.data_dir, args.train_size, args.test_size)
+    xtr, ytr, xte, yte = pm.load_data(args, sizes)
 
     model = pm.MaskedMLP(sizes, densities, gen, mask_dtype)
     pm.initialize(model, args.initializer, gen)

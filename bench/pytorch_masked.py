@@ -368,16 +368,18 @@ def build_parser():
     return p
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    rss_after_import = peak_rss_mb()   # the CUDA-enabled PyPI wheel alone costs ~0.5 GB
-    # Must happen before any parallel work (worker threads inherit the FP environment).
+def configure_torch(args):
+    """Threads and denormals; must happen before any parallel work (worker threads inherit
+    the FP environment)."""
     if args.flush_denormal:
         torch.set_flush_denormal(True)
     torch.set_num_interop_threads(1)
     if args.threads:
         torch.set_num_threads(args.threads)
 
+
+def layer_densities(args):
+    """(layer sizes, per-layer densities) from --layer-sizes and --densities or --overall-density."""
     sizes = args.layer_sizes
     if len(sizes) < 2:
         raise SystemExit("--layer-sizes needs at least two sizes")
@@ -389,6 +391,26 @@ def main(argv=None):
     else:
         densities = erdos_renyi_densities(sizes, 1.0 if args.overall_density is None
                                           else args.overall_density)
+    return sizes, densities
+
+
+def load_data(args, sizes):
+    """(x_train, y_train, x_test, y_test): synthetic data or Fashion-MNIST."""
+    if args.dataset == "synthetic":
+        train_size = args.train_size if args.train_size is not None else 50000
+        test_size = args.test_size if args.test_size is not None else 1000
+        data_gen = torch.Generator().manual_seed(args.seed + 1000003)
+        return make_synthetic(sizes[0], sizes[-1], train_size, test_size, data_gen)
+    if sizes[0] != 784:
+        raise SystemExit("fashion-mnist needs 784 inputs")
+    return load_fashion_mnist(args.data_dir, args.train_size, args.test_size)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    rss_after_import = peak_rss_mb()   # the CUDA-enabled PyPI wheel alone costs ~0.5 GB
+    configure_torch(args)
+    sizes, densities = layer_densities(args)
     if any(not (0.0 <= d <= 1.0) for d in densities):
         raise SystemExit(f"densities must be in [0, 1]: {densities}")
 
@@ -398,15 +420,7 @@ def main(argv=None):
     mask_bytes = 4 if mask_dtype == torch.float32 else 1
 
     # ---- data (excluded from all timings) ----
-    if args.dataset == "synthetic":
-        train_size = args.train_size if args.train_size is not None else 50000
-        test_size = args.test_size if args.test_size is not None else 1000
-        data_gen = torch.Generator().manual_seed(args.seed + 1000003)
-        xtr, ytr, xte, yte = make_synthetic(sizes[0], sizes[-1], train_size, test_size, data_gen)
-    else:
-        if sizes[0] != 784:
-            raise SystemExit("fashion-mnist needs 784 inputs")
-        xtr, ytr, xte, yte = load_fashion_mnist(args.data_dir, args.train_size, args.test_size)
+    xtr, ytr, xte, yte = load_data(args, sizes)
     if ytr.numel() and int(ytr.max()) >= sizes[-1]:
         raise SystemExit("more classes in the data than outputs")
 
