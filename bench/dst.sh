@@ -3,7 +3,7 @@
 # prune/regrow (bench/pytorch_dst.py), same machine, same thread count, one invocation.
 #
 #   bench/dst.sh [--quick] [--threads T] [--only 1|2|3[,..]] [--peers pytorch,sprig]
-#                [--epochs N] [--densities "0.01 0.001"] [--sprig BIN] [--results DIR]
+#                [--epochs N] [--densities "0.01 0.001"] [--repeats R] [--sprig BIN] [--results DIR]
 #                [--dry-run] [--report DIR] [-h]
 #
 #   1. Fashion-MNIST 784-1024-512-10 at overall density 0.01 and 0.001, 20 epochs, Nesterov
@@ -14,6 +14,9 @@
 #      (random, gradient) / static; PyTorch-masked / Sprig epoch time with SET.
 #   3. 2 ranks vs 1 rank (Sprig, 1 thread each, per-rank batch 100): weak-scaling efficiency,
 #      static and with SET regrow.
+#   Parts 2 and 3 run each configuration --repeats times (default 3), interleaved, and report
+#   the median over the repeats of each run's fastest epoch: this VM's speed swings by up to
+#   2× from minute to minute, so one run of each says little.
 #
 # --peers pytorch runs only the PyTorch half (parts 1 and 2's PyTorch runs).  The Python is
 # $BENCH_PYTHON when set, else bench/.venv (created as bench/run.sh does).  Raw JSON lines
@@ -30,6 +33,7 @@ ONLY="1,2,3"
 PEERS="pytorch,sprig"
 EPOCHS=""
 DENSITIES="0.01 0.001"
+REPEATS=3
 SPRIG_BIN=""
 RESULTS=""
 DRY_RUN=0
@@ -54,6 +58,8 @@ while [[ $# -gt 0 ]]; do
         --epochs=*) EPOCHS=${1#*=} ;;
         --densities) need "$1" $#; DENSITIES=$2; shift ;;
         --densities=*) DENSITIES=${1#*=} ;;
+        --repeats) need "$1" $#; REPEATS=$2; shift ;;
+        --repeats=*) REPEATS=${1#*=} ;;
         --sprig) need "$1" $#; SPRIG_BIN=$2; shift ;;
         --sprig=*) SPRIG_BIN=${1#*=} ;;
         --results) need "$1" $#; RESULTS=$2; shift ;;
@@ -67,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
+[[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || die "--repeats must be a positive integer, got '$REPEATS'"
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer, got '$THREADS'"
 [[ "$ONLY" =~ ^[123](,[123])*$ ]] || die "--only takes 1, 2, 3 or a comma list of them, got '$ONLY'"
 [[ "$PEERS" =~ ^(pytorch|sprig)(,(pytorch|sprig))*$ ]] || die "--peers takes pytorch, sprig or both, got '$PEERS'"
@@ -186,25 +193,29 @@ if wants 2; then
     echo; echo "== 2. Cost of the topology step, density 0.01, $E2 epochs"
     base=("${DATA[@]}" "${SUBSET[@]}" --overall-density 0.01 --epochs "$E2" --batch-size 100
           --threads "$THREADS" "${HYPER[@]}")
-    if peer sprig; then
-        for r in static set gradient; do
-            # shellcheck disable=SC2046
-            one 2 sprig "$r" 0.01 "$r" 1 -- "${SP[@]}" "${base[@]}" $(rule_args $r)
-        done
-    fi
-    # shellcheck disable=SC2046
-    if peer pytorch; then one 2 pytorch pt-set 0.01 set 1 -- "${PT[@]}" "${base[@]}" $(rule_args set); fi
+    for rep in $(seq "$REPEATS"); do
+        if peer sprig; then
+            for r in static set gradient; do
+                # shellcheck disable=SC2046
+                one 2 sprig "$r-r$rep" 0.01 "$r" 1 -- "${SP[@]}" "${base[@]}" $(rule_args $r)
+            done
+        fi
+        # shellcheck disable=SC2046
+        if peer pytorch && [[ $rep -eq 1 ]]; then one 2 pytorch pt-set 0.01 set 1 -- "${PT[@]}" "${base[@]}" $(rule_args set); fi
+    done
 fi
 
 if wants 3 && peer sprig; then
     echo; echo "== 3. 2 ranks vs 1 rank, 1 thread each, per-rank batch 100, $E3 epochs"
     command -v mpirun >/dev/null || [[ $DRY_RUN -eq 1 ]] || die "mpirun not found (part 3)"
     base=("${DATA[@]}" "${SUBSET[@]}" --overall-density 0.01 --epochs "$E3" --threads 1 "${HYPER[@]}")
-    for r in static set; do
-        # shellcheck disable=SC2046
-        one 3 sprig "$r-1rank" 0.01 "$r" 1 -- "${SP[@]}" "${base[@]}" --batch-size 100 $(rule_args $r)
-        # shellcheck disable=SC2046
-        one 3 sprig "$r-2ranks" 0.01 "$r" 2 -- "${MPIRUN[@]}" "${SP[@]}" "${base[@]}" --batch-size 200 $(rule_args $r)
+    for rep in $(seq "$REPEATS"); do
+        for r in static set; do
+            # shellcheck disable=SC2046
+            one 3 sprig "$r-1rank-r$rep" 0.01 "$r" 1 -- "${SP[@]}" "${base[@]}" --batch-size 100 $(rule_args $r)
+            # shellcheck disable=SC2046
+            one 3 sprig "$r-2ranks-r$rep" 0.01 "$r" 2 -- "${MPIRUN[@]}" "${SP[@]}" "${base[@]}" --batch-size 200 $(rule_args $r)
+        done
     done
 fi
 

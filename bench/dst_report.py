@@ -12,6 +12,7 @@ once per epoch the candidates are the epochs after the first that contain a topo
 
 import argparse
 import json
+import statistics
 import os
 import sys
 
@@ -115,51 +116,70 @@ def table1(runs, out):
     out.append("\nTarget: Sprig within 1 point of PyTorch for each rule.\n")
 
 
+def repeats(runs, part, prefix=None, **kw):
+    """Every run of `part` matching kw whose tag is `prefix` or `prefix`-rN (a repeat)."""
+    found = []
+    for r in runs:
+        if r.get("part") != part or not all(str(r.get(k)) == str(v) for k, v in kw.items()):
+            continue
+        tag = r.get("tag", "")
+        if prefix is None or tag == prefix or tag.startswith(prefix + "-r"):
+            found.append(r)
+    return found
+
+
+def fastest_epochs(found, regrow):
+    """The fastest epoch (after the first; with a regrow when `regrow`) of each successful run."""
+    rows = [fastest_epoch(read_metrics(r["metrics"]), regrow) for r in found if str(r.get("rc")) == "0"]
+    return [row for row in rows if row]
+
+
 def table2(runs, out):
-    out.append("### 2. Cost of the topology step, density 0.01 (fastest epoch after the first "
-               "containing a regrow)\n")
-    out.append("| run | s/epoch | topology s in that epoch | regrown | / static |")
-    out.append("|---|---:|---:|---:|---:|")
+    out.append("### 2. Cost of the topology step, density 0.01 (per run its fastest epoch after the "
+               "first that contains a regrow; median over the repeats)\n")
+    out.append("| run | repeats | s/epoch (median) | topology s in that epoch | topology share | regrown "
+               "| / static |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
     base = None
-    spr = {}
+    med = {}
     for key, label in [("static", "Sprig static"), ("set", "Sprig set:0.3 + random"),
                        ("gradient", "Sprig magnitude:0.3 + gradient"),
                        ("pt-set", "PyTorch set:0.3 + random")]:
-        run = find(runs, part="2", tag=key)
-        rows = read_metrics(run["metrics"]) if run else []
-        fe = fastest_epoch(rows, key != "static")
-        s = fe["seconds"] if fe else None
+        rows = fastest_epochs(repeats(runs, "2", key), key != "static")
+        if not rows:
+            out.append(f"| {label} | 0 | not run | – | – | – | – |")
+            continue
+        s = statistics.median(r["seconds"] for r in rows)
+        topo = statistics.median(r.get("topology_seconds", 0) for r in rows)
+        share = statistics.median(r.get("topology_seconds", 0) / r["seconds"] for r in rows)
+        regrown = statistics.median(r.get("regrown", 0) for r in rows)
         if key == "static":
             base = s
-        spr[key] = s
-        ratio = f"{s / base:.3f}" if s is not None and base and not key.startswith("pt") else "–"
-        st = status(run)
-        out.append(f"| {label} | {st or secs(s)} | {secs(fe.get('topology_seconds')) if fe else '–'} "
-                   f"| {fe.get('regrown', '–') if fe else '–'} | {ratio} |")
-    if spr.get("pt-set") and spr.get("set"):
-        out.append(f"\nPyTorch-masked / Sprig epoch time with SET: **{spr['pt-set'] / spr['set']:.1f}×** "
+        med[key] = s
+        ratio = f"{s / base:.3f}" if base and not key.startswith("pt") else "–"
+        out.append(f"| {label} | {len(rows)} | {s:.3f} | {topo:.4f} | {100 * share:.1f} % | {regrown:.0f} | {ratio} |")
+    if med.get("pt-set") and med.get("set"):
+        out.append(f"\nPyTorch-masked / Sprig epoch time with SET: **{med['pt-set'] / med['set']:.1f}×** "
                    "(target ≥ 20×).")
     out.append("Target: epoch time with regrow every epoch / static ≤ 1.1 for random.\n")
 
 
 def table3(runs, out):
     out.append("### 3. 2 ranks vs 1 rank (1 thread each, per-rank batch 100): weak-scaling "
-               "efficiency\n")
-    out.append("| training | 1 rank examples/s | 2 ranks examples/s | efficiency "
+               "efficiency (median over the repeats of each run's fastest epoch)\n")
+    out.append("| training | repeats | 1 rank examples/s | 2 ranks examples/s | efficiency "
                "= 2-rank / (2 × 1-rank) |")
-    out.append("|---|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|")
     for key, label in [("static", "static"), ("set", "SET regrow (set:0.3, random)")]:
         eps = {}
-        sts = {}
+        count = {}
         for n in (1, 2):
-            run = find(runs, part="3", rule=key, ranks=n)
-            rows = read_metrics(run["metrics"]) if run else []
-            fe = fastest_epoch(rows, key != "static")
-            eps[n] = fe.get("examples_per_second") if fe else None
-            sts[n] = status(run)
+            rows = fastest_epochs(repeats(runs, "3", rule=key, ranks=n), key != "static")
+            eps[n] = statistics.median(r["examples_per_second"] for r in rows) if rows else None
+            count[n] = len(rows)
         eff = (f"{eps[2] / (2 * eps[1]):.3f}" if eps[1] and eps[2] else "–")
-        f = lambda n: sts[n] or ("–" if eps[n] is None else f"{eps[n]:,.0f}")
-        out.append(f"| {label} | {f(1)} | {f(2)} | {eff} |")
+        f = lambda n: "not run" if eps[n] is None else f"{eps[n]:,.0f}"
+        out.append(f"| {label} | {min(count.values())} | {f(1)} | {f(2)} | {eff} |")
     out.append("\nTarget: the same efficiency with regrow as static.\n")
 
 
