@@ -6,6 +6,8 @@ extension ConfigurationField {
         switch self {
         case .layerSizes: return "--layer-sizes"
         case .densities: return "--densities"
+        case .layers: return "--layers"
+        case .dropouts: return "--dropouts"
         case .epochs: return "--epochs"
         case .batchSize: return "--batch-size"
         case .learningRate: return "--learning-rate"

@@ -28,6 +28,14 @@ struct TrainCommand: ParsableCommand {
     var activation: String?
     @Option(help: "Output-layer activation (default identity, for logits).")
     var outputActivation: String?
+    @Option(help: """
+        The layers, Nerva's way: one entry per linear layer naming its activation (Linear, ReLU, LeakyReLU(a), \
+        AllReLU(a), Sigmoid, Tanh, Softmax, LogSoftmax), plus BatchNorm entries, each a layer after the one \
+        before it, separated by ';', e.g. "ReLU;BatchNorm;ReLU;BatchNorm;Linear" (default: --activation's chain).
+        """)
+    var layers: String?
+    @Option(parsing: .unconditional, help: "Dropout rates, one per linear layer, on its input (inverted dropout; 0 = none), e.g. 0.2,0.2,0.")
+    var dropouts: String?
     @Option(help: "Loss: softmax-cross-entropy or squared-error (default softmax-cross-entropy).")
     var loss: String?
     @Option(help: "Optimizer: sgd, momentum:MU or nesterov:MU (default nesterov:0.9).")
@@ -103,6 +111,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if densities != nil && overallDensity != nil { throw ValidationError("give --densities or --overall-density, not both") }
+        if layers != nil && (activation != nil || outputActivation != nil) {
+            throw ValidationError("give --layers or --activation/--output-activation, not both (--layers names every layer's activation)")
+        }
         if let n = normalize, !["standard", "unit"].contains(n) { throw ValidationError("--normalize must be standard or unit, not '\(n)'") }
     }
 

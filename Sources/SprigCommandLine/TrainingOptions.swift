@@ -28,6 +28,20 @@ extension TrainingRun.Options {
             network.fanIn = fanIn
         }
         network.seed = c.seed ?? 1
+        let dropouts = try c.dropouts.map { text -> [Double] in
+            let rates = try parseList(text, flag: "--dropouts") { Double($0) }
+            guard rates.count == sizes.count - 1 else {
+                throw SprigError.invalidArgument("--dropouts has \(rates.count) rates but --layer-sizes makes \(sizes.count - 1) linear layers")
+            }
+            if let bad = rates.first(where: { !($0 >= 0 && $0 < 1) }) {
+                throw SprigError.invalidArgument("--dropouts: rate \(bad) is not in [0, 1)")
+            }
+            return rates
+        }
+        if c.layers != nil || dropouts != nil {
+            let list = try c.layers.map { try LayerSpecification.parse($0) } ?? network.layerList
+            network.layers = dropouts.map { LayerSpecification.inserting(dropouts: $0, into: list) } ?? list
+        }
         var training = TrainingConfiguration(
             epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
             schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),
@@ -56,6 +70,7 @@ extension TrainingRun.Options {
         let given: [(String, Bool)] = [
             ("--layer-sizes", c.layerSizes != nil), ("--densities", c.densities != nil), ("--overall-density", c.overallDensity != nil),
             ("--activation", c.activation != nil), ("--output-activation", c.outputActivation != nil), ("--loss", c.loss != nil),
+            ("--layers", c.layers != nil), ("--dropouts", c.dropouts != nil),
             ("--optimizer", c.optimizer != nil), ("--learning-rate", c.learningRate != nil), ("--lr-schedule", c.lrSchedule != nil),
             ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
             ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil),

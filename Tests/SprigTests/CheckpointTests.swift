@@ -8,7 +8,7 @@ final class CheckpointTests: XCTestCase {
         let network = try Network(configuration)
         return Checkpoint(network: network.configuration,
                           training: TrainingConfiguration(epochs: 4, batchSize: 5, schedule: .multistep(milestones: [2, 3], gamma: 0.1)),
-                          epoch: 1, step: 3, patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
+                          epoch: 1, step: 3, patterns: network.linearLayers.map(\.sparsity),
                           values: network.parameters.values.array, optimizerState: [Checkpoint.State(name: "velocity", values: randomFloats(network.parameters.count, seed: 2))])
     }
 

@@ -73,10 +73,21 @@ final class DenseLinearThreadTests: XCTestCase {
         var zOut = [Float](repeating: .nan, count: k * b), yOut = zOut
         var dy = dyInitial, dxOut = [Float](repeating: .nan, count: d * b)
         arena.gradients.fill(.nan)
+        let layerContext = LayerContext(mode: .training, examples: Array(0..<b)[...], globalBatch: b, step: 1, seed: 1,
+                                        communicator: SingleProcessCommunicator(), pool: pool, parameters: arena)
         x.withUnsafeBufferPointer { xp in
-            layer.forward(input: xp.baseAddress!, preActivation: &zOut, output: &yOut, batch: b, parameters: arena, pool: pool)
-            layer.backward(input: xp.baseAddress!, preActivation: zOut, outputGradient: &dy, inputGradient: &dxOut,
-                           batch: b, parameters: arena, pool: pool)
+            zOut.withUnsafeMutableBufferPointer { zp in
+                yOut.withUnsafeMutableBufferPointer { yp in
+                    dy.withUnsafeMutableBufferPointer { dyp in
+                        dxOut.withUnsafeMutableBufferPointer { dxp in
+                            let buffers = LayerBuffers(input: xp.baseAddress!, output: yp.baseAddress!, outputGradient: dyp.baseAddress!,
+                                                       inputGradient: dxp.baseAddress!, scratch: zp.baseAddress!)
+                            layer.forward(buffers, context: layerContext)
+                            layer.backward(buffers, context: layerContext)
+                        }
+                    }
+                }
+            }
         }
         let context = "\(activation), \(pool.threads) threads"
         XCTAssertLessThan(relativeError(zOut, z), 1e-5, "Z, \(context)")

@@ -12,10 +12,10 @@ struct DenseReference {
 
     init(_ network: Network) {
         sizes = network.configuration.layerSizes
-        activations = network.layers.map(\.activation)
+        activations = network.linearLayers.map(\.activation)
         weights = []
         biases = []
-        for layer in network.layers {
+        for layer in network.linearLayers {
             var w = [Double](repeating: 0, count: layer.outputSize * layer.inputSize)
             let values = network.values(of: layer.weights)
             if let sparse = layer as? SparseLinear {

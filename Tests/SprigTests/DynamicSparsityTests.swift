@@ -19,7 +19,7 @@ final class DynamicSparsityTests: XCTestCase {
     /// Positions (r·D + c) → entry of sparse layer l in `buffer` (the store's values by default,
     /// or a state buffer laid out like them).
     func entries(_ network: Network, layer l: Int, of buffer: FloatBuffer? = nil) -> [Int: Float] {
-        let sparse = network.layers[l] as! SparseLinear
+        let sparse = network.linearLayers[l] as! SparseLinear
         let source = (buffer ?? network.parameters.values).pointer + sparse.weights.offset
         var result: [Int: Float] = [:]
         for r in 0..<sparse.pattern.rows {
@@ -32,7 +32,7 @@ final class DynamicSparsityTests: XCTestCase {
 
     /// The positions of sparse layer l that `rule` keeps at `fraction`.
     func survivingPositions(_ network: Network, layer l: Int, rule: PruneRule, fraction: Double) -> Set<Int> {
-        let sparse = network.layers[l] as! SparseLinear
+        let sparse = network.linearLayers[l] as! SparseLinear
         let kept = rule.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: fraction)
         var positions = Set<Int>()
         for r in 0..<sparse.pattern.rows {
@@ -62,7 +62,7 @@ final class DynamicSparsityTests: XCTestCase {
             let grown = try updater.update(afterStep: change * 6, totalSteps: 100, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
             XCTAssertGreaterThan(grown, 0)
             for l in 0..<3 {
-                let sparse = network.layers[l] as! SparseLinear
+                let sparse = network.linearLayers[l] as! SparseLinear
                 let p = sparse.pattern
                 XCTAssertNil(SparsityPattern.invariantViolation(rows: p.rows, columns: p.columns, rowOffsets: p.rowOffsets,
                                                                columnIndices: p.columnIndices), "change \(change), layer \(l + 1)")
@@ -86,7 +86,7 @@ final class DynamicSparsityTests: XCTestCase {
                     }
                 }
             }
-            GradientTests.assertGradientsMatchFiniteDifferences(network, loss: .softmaxCrossEntropy, seed: UInt64(change))
+            try GradientTests.assertGradientsMatchFiniteDifferences(network, loss: .softmaxCrossEntropy, seed: UInt64(change))
         }
     }
 
@@ -102,12 +102,12 @@ final class DynamicSparsityTests: XCTestCase {
         let x = randomFloats(sizes[0] * batch, seed: 31)
         var g = RandomGenerator(seed: 32)
         let labels = (0..<batch).map { _ in Int32(g.below(sizes.last!)) }
-        let ws = Workspace(layerSizes: sizes, capacity: batch)
+        let ws = Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        network.forward(ws, batch: batch, pool: .single)
+        try network.forward(ws, batch: batch, pool: .single)
         _ = LossKind.softmaxCrossEntropy.loss.evaluate(output: ws.output.pointer, labels: labels, classes: sizes.last!, batch: batch,
                                                        globalBatch: batch, gradient: ws.outputGradient.pointer)
-        network.backward(ws, batch: batch, pool: .single)
+        try network.backward(ws, batch: batch, pool: .single)
         let reference = DenseReference(network)
         let before = (0..<3).map { entries(network, layer: $0) }
         let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.25) }
@@ -160,7 +160,7 @@ final class DynamicSparsityTests: XCTestCase {
     /// The saved network: values and the sparse layers' patterns.
     func saved(_ path: String) throws -> (values: [Float], patterns: [SparsityPattern?]) {
         let network = try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [30, 24, 16, 5], densities: [1, 1, 1]))
-        return (network.parameters.values.array, network.layers.map { ($0 as? SparseLinear)?.pattern })
+        return (network.parameters.values.array, network.linearLayers.map(\.sparsity))
     }
 
     func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {

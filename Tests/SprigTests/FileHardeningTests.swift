@@ -20,7 +20,7 @@ final class FileHardeningTests: XCTestCase {
         let configuration = NetworkConfiguration(layerSizes: [9, 7, 3], densities: [0.4, 1], seed: 8)
         let network = try Network(configuration)
         return Checkpoint(network: network.configuration, training: TrainingConfiguration(epochs: 4, batchSize: 5),
-                          epoch: 1, step: 3, patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
+                          epoch: 1, step: 3, patterns: network.linearLayers.map(\.sparsity),
                           values: network.parameters.values.array, optimizerState: [Checkpoint.State(name: "velocity", values: [Float](repeating: 0.5, count: network.parameters.count))])
     }
 
@@ -182,7 +182,7 @@ final class FileHardeningTests: XCTestCase {
         // Float64 copies of float32 values (as `astype('<f8')` makes) read back exactly.
         let exact: [Double] = [Double(Float(0.1)), 1, -1.5, 2, 3, Double(Float(-3.3))]
         let network = try load(weights(replacing: ["W2": try NPYArray(shape: [2, 3], elements: .float64(exact))]), "exact.npz")
-        XCTAssertEqual(Array(network.values(of: network.layers[1].weights)), exact.map { Float($0) })
+        XCTAssertEqual(Array(network.values(of: network.linearLayers[1].weights)), exact.map { Float($0) })
         // 0.1 as a double is not a float32: refused instead of rounded.
         assertSprigError(try load(weights(replacing: ["W2": try NPYArray(shape: [2, 3], elements: .float64([1, 2, 3, 0.1, 5, 6]))]), "f8.npz"),
                          kind: .format, mentions: ["f8.npz", "W2", "index 3", "0.1", "float32"])

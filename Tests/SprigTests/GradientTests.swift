@@ -12,17 +12,17 @@ final class GradientTests: XCTestCase {
                                                  outputActivation: output, initializer: .xavierNormalized, seed: seed)
         let network = try Network(configuration)
         // Non-zero biases so every code path sees them.
-        for layer in network.layers {
+        for layer in network.linearLayers {
             let b = network.values(of: layer.bias)
             for i in b.indices { b[i] = Float(i % 3) * 0.1 - 0.05 }   // never exactly at a kink
         }
-        Self.assertGradientsMatchFiniteDifferences(network, loss: loss, batch: batch, seed: seed, file: file, line: line)
+        try Self.assertGradientsMatchFiniteDifferences(network, loss: loss, batch: batch, seed: seed, file: file, line: line)
     }
 
     /// ∂L/∂θ of the float kernels against central finite differences of the double reference,
     /// for every stored parameter θ of `network` (any patterns, e.g. after topology changes).
     static func assertGradientsMatchFiniteDifferences(_ network: Network, loss: LossKind, batch: Int = 5, seed: UInt64 = 7,
-                                                      file: StaticString = #filePath, line: UInt = #line) {
+                                                      file: StaticString = #filePath, line: UInt = #line) throws {
         let sizes = network.configuration.layerSizes
         let classes = sizes.last!
         let x = randomFloats(sizes[0] * batch, seed: seed + 1)
@@ -30,19 +30,19 @@ final class GradientTests: XCTestCase {
         let labels = (0..<batch).map { _ in Int32(g.below(classes)) }
 
         // Analytic gradient with the library's kernels (float).
-        let ws = Workspace(layerSizes: sizes, capacity: batch)
+        let ws = Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        network.forward(ws, batch: batch, pool: .single)
+        try network.forward(ws, batch: batch, pool: .single)
         _ = loss.loss.evaluate(output: ws.output.pointer, labels: labels, classes: classes, batch: batch,
                                globalBatch: batch, gradient: ws.outputGradient.pointer)
-        network.backward(ws, batch: batch, pool: ThreadPool(threads: 2))
+        try network.backward(ws, batch: batch, pool: ThreadPool(threads: 2))
 
         // Finite differences on the double reference.
         let reference = DenseReference(network)
         let xd = x.map(Double.init)
         let h = 1e-6
         var worst = 0.0
-        for (l, layer) in network.layers.enumerated() {
+        for (l, layer) in network.linearLayers.enumerated() {
             var positions: [(weights: Bool, index: Int, slot: Int)] = []
             if let sparse = layer as? SparseLinear {
                 for r in 0..<sparse.pattern.rows {

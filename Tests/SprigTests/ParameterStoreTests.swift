@@ -62,7 +62,7 @@ final class ParameterStoreTests: XCTestCase {
     func testReplacedPatternMatchesTheDenseReference() throws {
         let configuration = NetworkConfiguration(layerSizes: [6, 5, 3], densities: [0.3, 0.6], seed: 4)
         let network = try Network(configuration)
-        let sparse = try XCTUnwrap(network.layers[0] as? SparseLinear)
+        let sparse = try XCTUnwrap(network.linearLayers[0] as? SparseLinear)
         let old = sparse.pattern
         let oldValues = Array(network.values(of: sparse.weights))
         var oldValueAt: [Int: Float] = [:]
@@ -85,7 +85,7 @@ final class ParameterStoreTests: XCTestCase {
             }!)
         })
         let source = positions.map { kept.contains($0) ? Int32(slotOfOld[$0]!) : -1 }
-        network.replacePattern(ofLayer: 0, with: new, sourceSlot: source, initialValue: { Float($0) * 0.01 })
+        network.replacePattern(ofLinearLayer: 0, with: new, sourceSlot: source, initialValue: { Float($0) * 0.01 })
 
         XCTAssertEqual(sparse.pattern, new)
         XCTAssertEqual(sparse.transpose.pattern, TransposePlan(of: new).pattern)
@@ -97,9 +97,9 @@ final class ParameterStoreTests: XCTestCase {
         // Forward on 4 examples against the reference built from the new pattern and values.
         let batch = 4
         let x = randomFloats(6 * batch, seed: 9)
-        let ws = Workspace(layerSizes: [6, 5, 3], capacity: batch)
+        let ws = Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
+        try network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
         let reference = DenseReference(network)
         for j in 0..<batch {
             let expected = reference.output((0..<6).map { Double(x[$0 * batch + j]) })
@@ -114,8 +114,8 @@ final class ParameterStoreTests: XCTestCase {
     /// later layers' groups move with their values, and forward still matches the reference.
     func testReplacedPatternWithAnotherCountMovesTheLaterLayers() throws {
         let network = try Network(NetworkConfiguration(layerSizes: [6, 5, 3], densities: [0.5, 0.6], seed: 6))
-        let first = try XCTUnwrap(network.layers[0] as? SparseLinear)
-        let second = try XCTUnwrap(network.layers[1] as? SparseLinear)
+        let first = try XCTUnwrap(network.linearLayers[0] as? SparseLinear)
+        let second = try XCTUnwrap(network.linearLayers[1] as? SparseLinear)
         let secondValues = Array(network.values(of: second.weights)), secondBias = Array(network.values(of: second.bias))
         let old = first.pattern
         // Keep only each row's first nonzero.
@@ -130,16 +130,16 @@ final class ParameterStoreTests: XCTestCase {
         let smaller = try SparsityPattern(rows: old.rows, columns: old.columns, rowOffsets: offsets, columnIndices: columns)
         XCTAssertLessThan(smaller.nonzeroCount, old.nonzeroCount)
         let before = network.parameters.count
-        network.replacePattern(ofLayer: 0, with: smaller, sourceSlot: source, initialValue: { _ in 0 })
+        network.replacePattern(ofLinearLayer: 0, with: smaller, sourceSlot: source, initialValue: { _ in 0 })
         XCTAssertEqual(network.parameters.count, before - (old.nonzeroCount - smaller.nonzeroCount))
         XCTAssertEqual(first.weights.count, smaller.nonzeroCount)
         XCTAssertEqual(Array(network.values(of: second.weights)), secondValues, "the next layer's weights moved with their group")
         XCTAssertEqual(Array(network.values(of: second.bias)), secondBias)
         let batch = 3
         let x = randomFloats(6 * batch, seed: 12)
-        let ws = Workspace(layerSizes: [6, 5, 3], capacity: batch)
+        let ws = Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
+        try network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
         let reference = DenseReference(network)
         for j in 0..<batch {
             let expected = reference.output((0..<6).map { Double(x[$0 * batch + j]) })

@@ -318,7 +318,7 @@ final class TrainHardeningTests: XCTestCase {
     func testPerRowFanInScalesEachRowByItsOwnNonzeros() throws {
         var configuration = NetworkConfiguration(layerSizes: [400, 300, 10], densities: [0.05, 1], fanIn: .perRow, seed: 4)
         let network = try Network(configuration)
-        let layer = try XCTUnwrap(network.layers[0] as? SparseLinear)
+        let layer = try XCTUnwrap(network.linearLayers[0] as? SparseLinear)
         let weights = network.values(of: layer.weights), bias = network.values(of: layer.bias)
         var largestRatio: Float = 0
         for i in 0..<layer.pattern.rows {
@@ -332,7 +332,7 @@ final class TrainHardeningTests: XCTestCase {
         // The same draws as dense fan-in, scaled: row i by √(D/nnz_i).
         configuration.fanIn = .dense
         let dense = try Network(configuration)
-        let denseWeights = dense.values(of: dense.layers[0].weights)
+        let denseWeights = dense.values(of: dense.linearLayers[0].weights)
         for i in [0, 17, 299] {
             let range = layer.pattern.rowOffsets[i]..<layer.pattern.rowOffsets[i + 1]
             for k in range {

@@ -16,7 +16,7 @@ final class TrainingTests: XCTestCase {
         let sizes = [784, 512, 256, 10]
         let network = try Network(NetworkConfiguration(layerSizes: sizes,
                                                        densities: try ErdosRenyi.densities(layerSizes: sizes, overall: 0.1), seed: 1))
-        XCTAssertTrue(network.layers[0] is SparseLinear)
+        XCTAssertTrue(network.linearLayers[0] is SparseLinear)
         let trainer = try Trainer(network: network, configuration: TrainingConfiguration(epochs: 5, batchSize: 100, learningRate: 0.01,
                                                                                          optimizer: .nesterov(0.9), seed: 1),
                                   pool: ThreadPool(threads: 2))
@@ -37,7 +37,7 @@ final class TrainingTests: XCTestCase {
         let loaded = try WeightsFile.load(path: dir + "/w.npz", configuration: configuration)
         XCTAssertEqual(loaded.parameters.values.array, network.parameters.values.array)
         XCTAssertEqual(loaded.structureHash, network.structureHash)
-        XCTAssertTrue(loaded.layers[1] is DenseLinear)
+        XCTAssertTrue(loaded.linearLayers[1] is DenseLinear)
     }
 
     /// A dense W from NumPy (Nerva / PyTorch-with-masks style): its zeros become the pattern,
@@ -59,12 +59,12 @@ final class TrainingTests: XCTestCase {
         let nnz = Int(fields[0])!, expected = fields[1...].map { Double($0)! }
         let network = try WeightsFile.load(path: dir + "/dense.npz",
                                            configuration: NetworkConfiguration(layerSizes: [5, 6, 3], densities: [1, 1]))
-        let first = try XCTUnwrap(network.layers[0] as? SparseLinear)
+        let first = try XCTUnwrap(network.linearLayers[0] as? SparseLinear)
         XCTAssertEqual(first.pattern.nonzeroCount, nnz)
-        XCTAssertTrue(network.layers[1] is DenseLinear)
-        let ws = Workspace(layerSizes: [5, 6, 3], capacity: 1)
+        XCTAssertTrue(network.linearLayers[1] is DenseLinear)
+        let ws = Workspace(network: network, capacity: 1)
         for i in 0..<5 { ws.input[i] = Float(-1 + 0.5 * Double(i)) }
-        network.forward(ws, batch: 1, pool: .single)
+        try network.forward(ws, batch: 1, pool: .single)
         for c in 0..<3 { XCTAssertEqual(Double(ws.output[c]), expected[c], accuracy: 1e-4) }
     }
 }

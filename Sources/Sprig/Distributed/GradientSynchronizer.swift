@@ -32,10 +32,11 @@ public final class GradientSynchronizer {
         pending.append(try communicator.startAllreduceSum(loss.buffer))
     }
 
-    /// Starts the allreduce of layer l's gradients (weights and bias, contiguous in the store).
+    /// Starts the allreduce of layer l's gradients (its groups, contiguous in the store).
     public func startLayer(_ l: Int, of network: Network) throws {
         guard exchangesPerLayer else { return }
         let range = network.parameterRange(ofLayer: l)
+        guard !range.isEmpty else { return }   // a layer without parameters (dropout, softmax)
         let clock = Stopwatch()
         pending.append(try communicator.startAllreduceSum(
             UnsafeMutableBufferPointer(start: network.parameters.gradients.pointer + range.lowerBound, count: range.count)))

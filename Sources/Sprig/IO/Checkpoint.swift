@@ -12,6 +12,8 @@ public struct Checkpoint: Equatable {
     public var values: [Float]
     /// The optimizer's state buffers, in the order the optimizer declares them (none for plain SGD).
     public var optimizerState: [State]
+    /// The layers' non-trainable state (batch norms' running statistics), in layer order.
+    public var layerState: [State]
 
     /// One optimizer-state buffer of the store ("velocity"), laid out like `values`.
     public struct State: Equatable, Sendable {
@@ -24,7 +26,7 @@ public struct Checkpoint: Equatable {
     }
 
     public init(network: NetworkConfiguration, training: TrainingConfiguration, epoch: Int, step: Int,
-                patterns: [SparsityPattern?], values: [Float], optimizerState: [State]) {
+                patterns: [SparsityPattern?], values: [Float], optimizerState: [State], layerState: [State] = []) {
         self.network = network
         self.training = training
         self.epoch = epoch
@@ -32,14 +34,16 @@ public struct Checkpoint: Equatable {
         self.patterns = patterns
         self.values = values
         self.optimizerState = optimizerState
+        self.layerState = layerState
     }
 
     /// The checkpoint of `network` with its store's values and optimizer state, at the given position.
     public init(network: Network, training: TrainingConfiguration, epoch: Int, step: Int) {
         self.init(network: network.configuration, training: training, epoch: epoch, step: step,
-                  patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
+                  patterns: network.linearLayers.map(\.sparsity),
                   values: network.parameters.values.array,
-                  optimizerState: network.parameters.states.map { State(name: $0.name, values: $0.buffer.array) })
+                  optimizerState: network.parameters.states.map { State(name: $0.name, values: $0.buffer.array) },
+                  layerState: network.states.map { State(name: $0.name, values: $0.values.array) })
     }
 
     /// Throws `SprigError.format` naming `path` unless `step` lies inside an epoch of

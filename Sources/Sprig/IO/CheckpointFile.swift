@@ -36,6 +36,8 @@ public enum CheckpointFile {
         var states: [State]?
         /// Version 1: the velocity's count (the one state buffer then).
         var velocity: Int?
+        /// The layers' non-trainable state (batch norms' running statistics); absent: none.
+        var layerStates: [State]?
 
         /// The state buffers, whichever version wrote the header.
         var stateList: [State] {
@@ -50,7 +52,8 @@ public enum CheckpointFile {
                                              nonzeros: p?.nonzeroCount ?? 0)
                             },
                             parameters: c.values.count,
-                            states: c.optimizerState.map { Header.State(name: $0.name, count: $0.values.count) }, velocity: nil)
+                            states: c.optimizerState.map { Header.State(name: $0.name, count: $0.values.count) }, velocity: nil,
+                            layerStates: c.layerState.isEmpty ? nil : c.layerState.map { Header.State(name: $0.name, count: $0.values.count) })
         var writer = try ContainerWriter(format: format, header: header)
         for pattern in c.patterns.compactMap({ $0 }) {
             writer.append(pattern.rowOffsets.map(Int64.init))
@@ -58,6 +61,7 @@ public enum CheckpointFile {
         }
         writer.append(c.values)
         for state in c.optimizerState { writer.append(state.values) }
+        for state in c.layerState { writer.append(state.values) }
         return writer.finish()
     }
 
@@ -83,14 +87,18 @@ public enum CheckpointFile {
         for state in header.stateList {
             states.append(Checkpoint.State(name: state.name, values: try reader.read(state.count, of: Float.self, what: state.name)))
         }
+        var layerStates: [Checkpoint.State] = []
+        for state in header.layerStates ?? [] {
+            layerStates.append(Checkpoint.State(name: state.name, values: try reader.read(state.count, of: Float.self, what: state.name)))
+        }
         try reader.finish()
-        for (name, array) in [("parameters", values)] + states.map({ ($0.name, $0.values) }) {
+        for (name, array) in [("parameters", values)] + (states + layerStates).map({ ($0.name, $0.values) }) {
             if let index = array.firstIndex(where: { !$0.isFinite }) {
                 throw reader.invalid("\(name)[\(index)] is \(array[index]) (not finite)")
             }
         }
         return Checkpoint(network: header.network, training: header.training, epoch: header.epoch, step: header.step,
-                          patterns: patterns, values: values, optimizerState: states)
+                          patterns: patterns, values: values, optimizerState: states, layerState: layerStates)
     }
 
     /// Checks every header field against the configuration it holds: the configuration's own
@@ -128,6 +136,14 @@ public enum CheckpointFile {
             let (sum, overflowSum) = parameters.addingReportingOverflow(layerParameters)
             guard !overflowLayer, !overflowSum else { throw reader.invalid("the network's parameter count overflows") }
             parameters = sum
+        }
+        let others = header.network.otherLayers
+        parameters += others.parameters
+        let expectedStates = others.states.map { "\($0.name) (\($0.count))" }
+        let givenStates = (header.layerStates ?? []).map { "\($0.name) (\($0.count))" }
+        guard givenStates == expectedStates else {
+            throw reader.invalid("layer state [\(givenStates.joined(separator: ", "))], but the network's layers keep "
+                                 + "[\(expectedStates.joined(separator: ", "))]")
         }
         guard header.parameters == parameters else {
             throw reader.invalid("parameters \(header.parameters), but the network of its configuration and patterns has \(parameters)")

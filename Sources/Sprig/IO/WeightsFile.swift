@@ -5,26 +5,38 @@ import Foundation
 ///   `W{k}.shape` (<i8, [K, D]) — SciPy's CSR arrays, so
 ///   `scipy.sparse.csr_matrix((data, indices, indptr), shape)` rebuilds W (K outputs × D inputs);
 /// - dense layer: `W{k}` (<f4, K×D, as PyTorch's `nn.Linear.weight`);
-/// - bias: `b{k}` (<f4, K).
+/// - bias: `b{k}` (<f4, K);
+/// and for batch norm k = 1, 2, … (in layer order): `gamma{k}`, `beta{k}` (<f4, its size) and
+/// the running statistics `bn{k}.mean`, `bn{k}.var`.
 /// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
 /// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
     public static func save(_ network: Network, path: String) throws {
         var arrays: [(name: String, array: NPYArray)] = []
-        for (l, layer) in network.layers.enumerated() {
+        for (l, layer) in network.linearLayers.enumerated() {
             let k = l + 1
             let values = Array(network.values(of: layer.weights))
-            if let sparse = layer as? SparseLinear {
+            if let pattern = layer.sparsity {
                 arrays.append(("W\(k).data", NPYArray(.float32(values))))
-                arrays.append(("W\(k).indices", NPYArray(.int32(sparse.pattern.columnIndices))))
-                arrays.append(("W\(k).indptr", NPYArray(.int64(sparse.pattern.rowOffsets.map(Int64.init)))))
+                arrays.append(("W\(k).indices", NPYArray(.int32(pattern.columnIndices))))
+                arrays.append(("W\(k).indptr", NPYArray(.int64(pattern.rowOffsets.map(Int64.init)))))
                 arrays.append(("W\(k).shape", NPYArray(.int64([Int64(layer.outputSize), Int64(layer.inputSize)]))))
             } else {
                 arrays.append(("W\(k)", try NPYArray(shape: [layer.outputSize, layer.inputSize], elements: .float32(values))))
             }
             arrays.append(("b\(k)", NPYArray(.float32(Array(network.values(of: layer.bias))))))
         }
+        for (k, norm) in batchNorms(of: network) {
+            arrays.append(("gamma\(k)", NPYArray(.float32(Array(network.values(of: norm.gamma))))))
+            arrays.append(("beta\(k)", NPYArray(.float32(Array(network.values(of: norm.beta))))))
+            for state in norm.state { arrays.append((state.name, NPYArray(.float32(state.values.array)))) }
+        }
         try NPZArchive.write(arrays, to: path)
+    }
+
+    /// The batch norms of `network` with their 1-based numbers.
+    private static func batchNorms(of network: Network) -> [(Int, BatchNorm)] {
+        network.layers.compactMap { $0 as? BatchNorm }.enumerated().map { ($0.offset + 1, $0.element) }
     }
 
     /// A network with `configuration`'s sizes, activations and seed, and the patterns and
@@ -116,9 +128,21 @@ public enum WeightsFile {
         var configuration = configuration
         configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }
         let network = Network(configuration, patterns: patterns)
-        for (l, layer) in network.layers.enumerated() {
+        for (l, layer) in network.linearLayers.enumerated() {
             _ = network.values(of: layer.weights).update(fromContentsOf: weightValues[l])
             _ = network.values(of: layer.bias).update(fromContentsOf: biasValues[l])
+        }
+        for (k, norm) in batchNorms(of: network) {
+            let targets: [(String, UnsafeMutableBufferPointer<Float>)] = [
+                ("gamma\(k)", network.values(of: norm.gamma)), ("beta\(k)", network.values(of: norm.beta)),
+                (norm.runningMean.name, norm.runningMean.values.buffer), (norm.runningVariance.name, norm.runningVariance.values.buffer)]
+            for (name, target) in targets {
+                let given = try vector(name)
+                guard given.shape == [norm.size] else {
+                    throw SprigError.format(path: path, reason: "\(name) has shape \(given.shape) but batch norm \(k) has \(norm.size) features")
+                }
+                _ = target.update(fromContentsOf: try finiteFloats(name, given))
+            }
         }
         return network
     }

@@ -1,37 +1,29 @@
-/// A fully connected layer in the feature-major layout: input X is D×B, output Y = f(W·X + b)
-/// is K×B (D = `inputSize`, K = `outputSize`, B = batch). Parameters live in the network's
-/// `ParameterStore`, in the layer's groups.
+/// One layer of a network, in the feature-major layout: it maps X (D×B) to Y (K×B), where
+/// D = `inputSize`, K = `outputSize`, B = the examples of this rank's shard. A layer declares
+/// its trainable parameter groups (laid out in the network's `ParameterStore`), its
+/// non-trainable state and the scratch it keeps between forward and backward; the network
+/// runs the layers in order (mlx-swift's `Module`, llm.c's forward/backward pairs).
 ///
-/// forward:  Z = W·X + b, Y = f(Z)
-/// backward: DZ = DY ∘ f'(Z), DW = DZ·Xᵀ (on W's pattern), Db = row sums of DZ, DX = Wᵀ·DZ
+/// forward:  Y = f(X), leaving in scratch what backward needs
+/// backward: from DY, writes DX (when asked) and adds nothing: it *sets* its parameters'
+///           gradients in the store (each step's gradients are written afresh)
 public protocol Layer: AnyObject {
     var inputSize: Int { get }
     var outputSize: Int { get }
-    var activation: Activation { get }
-    /// W's values in the store (nnz values for a sparse layer, K·D for a dense one).
-    var weights: ParameterGroup { get }
-    /// b in the store (K values).
-    var bias: ParameterGroup { get }
-    /// Stored weights: nnz for a sparse layer, K·D for a dense one.
-    var weightCount: Int { get }
+    /// Trainable values in the store (weights, bias, gains…); empty for a layer without any.
+    var parameterGroups: [ParameterGroup] { get }
+    /// Non-trainable state (empty for most layers).
+    var state: [LayerState] { get }
+    /// Floats per example that forward leaves in the scratch for backward.
+    var scratchPerExample: Int { get }
+    /// A short description for the run's summary ("sparse linear, relu", "batch norm").
+    var summary: String { get }
 
-    /// Z and Y (K×B) from X (D×B) using the store's current values.
-    func forward(input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
-                 output y: UnsafeMutablePointer<Float>, batch: Int, parameters: ParameterStore, pool: ThreadPool)
-
-    /// Turns DY (K×B, in place) into DZ, writes DW and Db into the store's gradients, and
-    /// DX (D×B) when `inputGradient` is not nil.
-    func backward(input x: UnsafePointer<Float>, preActivation z: UnsafePointer<Float>,
-                  outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                  batch: Int, parameters: ParameterStore, pool: ThreadPool)
+    func forward(_ buffers: LayerBuffers, context: LayerContext) throws
+    func backward(_ buffers: LayerBuffers, context: LayerContext) throws
 }
 
 extension Layer {
-    /// DZ = DY ∘ f'(Z) in place and Db[o] = Σ_j DZ[o,j], for rows `rows`.
-    func activationBackward(preActivation z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>,
-                            biasGradient db: UnsafeMutablePointer<Float>, batch: Int, rows: Range<Int>) {
-        for o in rows {
-            db[o] = activation.backwardRow(z: z + o * batch, gradient: dy + o * batch, count: batch)
-        }
-    }
+    public var state: [LayerState] { [] }
+    public var parameterGroups: [ParameterGroup] { [] }
 }

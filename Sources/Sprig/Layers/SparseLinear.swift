@@ -2,8 +2,9 @@
 /// store, slot p of the weights group holding the nonzero at `pattern`'s slot p. Work per step
 /// ∝ nnz·B. The pattern may change during training (`Network.replacePattern`), which rebuilds
 /// everything derived from it here: the transpose plan and the row partitions.
-public final class SparseLinear: Layer {
+public final class SparseLinear: LinearLayer {
     public private(set) var pattern: SparsityPattern
+    public var sparsity: SparsityPattern? { pattern }
     public private(set) var transpose: TransposePlan
     public let activation: Activation
     public let weights: ParameterGroup
@@ -47,8 +48,10 @@ public final class SparseLinear: Layer {
         return (forwardParts, transposeParts)
     }
 
-    public func forward(input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
-                        output y: UnsafeMutablePointer<Float>, batch: Int, parameters: ParameterStore, pool: ThreadPool) {
+    /// Z = W·X + b, Y = f(Z) by rows balanced by nonzeros (Z kept in the scratch).
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
+        let x = buffers.input, z = buffers.scratch, y = buffers.output
+        let batch = context.batch, parameters = context.parameters, pool = context.pool
         let (parts, _) = partitions(for: pool)
         let pattern = pattern, activation = activation
         let w = UnsafePointer(parameters.values.pointer + weights.offset)
@@ -59,9 +62,10 @@ public final class SparseLinear: Layer {
         }
     }
 
-    public func backward(input x: UnsafePointer<Float>, preActivation z: UnsafePointer<Float>,
-                         outputGradient dy: UnsafeMutablePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
-                         batch: Int, parameters: ParameterStore, pool: ThreadPool) {
+    /// DZ = DY ∘ f'(Z), Db and the SDDMM DW row by row; DX = Wᵀ·DZ through the transpose plan.
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
+        let x = buffers.input, z = UnsafePointer(buffers.scratch), dy = buffers.outputGradient, dx = buffers.inputGradient
+        let batch = context.batch, parameters = context.parameters, pool = context.pool
         let (parts, transposeParts) = partitions(for: pool)
         let pattern = pattern, transpose = transpose
         let dw = parameters.gradients.pointer + weights.offset

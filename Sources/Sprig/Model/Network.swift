@@ -1,8 +1,15 @@
-/// A multilayer perceptron of sparse and dense layers whose parameters share one store.
-/// The sparse layers' patterns may change during training (`replacePattern`).
+/// A network: an ordered list of layers (`NetworkConfiguration.layerList`) — linear layers,
+/// sparse (CSR) or dense, with their activation fused in, and batch norm, dropout, softmax —
+/// whose trainable values share one `ParameterStore`. The sparse layers' patterns may change
+/// during training (`replacePattern`).
 public final class Network {
     public let configuration: NetworkConfiguration
+    /// Every layer, in order.
     public let layers: [any Layer]
+    /// The linear layers, in order (linear layer k is `W{k+1}` in the weights file).
+    public let linearLayers: [any LinearLayer]
+    /// The position in `layers` of each linear layer.
+    public let linearLayerPositions: [Int]
     public let parameters: ParameterStore
     /// Counts the pattern changes: a cache derived from the patterns (the batch assembler's
     /// used input features) is valid while this number stays the same.
@@ -12,7 +19,7 @@ public final class Network {
     public var outputSize: Int { configuration.layerSizes[configuration.layerCount] }
 
     /// Layers with density 1 are dense; the rest get a random pattern (stream l of the seed)
-    /// and all values are initialised from stream 1000 + l.
+    /// and all values are initialised from stream 1000 + l (l: the linear layer).
     public convenience init(_ configuration: NetworkConfiguration) throws {
         try configuration.validate()
         try configuration.checkEveryLayerHasWeights()
@@ -26,36 +33,62 @@ public final class Network {
         initializeValues()
     }
 
-    /// A network with the given patterns (nil: dense layer); values all zero.
+    /// A network with the given patterns of its linear layers (nil: dense layer); values all
+    /// zero but batch norms' gains (1).
     public init(_ configuration: NetworkConfiguration, patterns: [SparsityPattern?]) {
         precondition(patterns.count == configuration.layerCount)
         self.configuration = configuration
         var layers: [any Layer] = []
-        for l in 0..<configuration.layerCount {
-            let activation = configuration.activation(ofLayer: l)
-            if let pattern = patterns[l] {
-                precondition(pattern.rows == configuration.layerSizes[l + 1] && pattern.columns == configuration.layerSizes[l])
-                layers.append(SparseLinear(index: l, pattern: pattern, activation: activation))
-            } else {
-                layers.append(DenseLinear(index: l, inputSize: configuration.layerSizes[l], outputSize: configuration.layerSizes[l + 1],
-                                          activation: activation))
+        var linearLayers: [any LinearLayer] = []
+        var positions: [Int] = []
+        var size = configuration.layerSizes[0]
+        var batchNorms = 0
+        for specification in configuration.layerList {
+            let index = layers.count
+            switch specification {
+            case .linear(let activation):
+                let l = linearLayers.count
+                let layer: any LinearLayer
+                if let pattern = patterns[l] {
+                    precondition(pattern.rows == configuration.layerSizes[l + 1] && pattern.columns == configuration.layerSizes[l])
+                    layer = SparseLinear(index: index, pattern: pattern, activation: activation)
+                } else {
+                    layer = DenseLinear(index: index, inputSize: configuration.layerSizes[l], outputSize: configuration.layerSizes[l + 1],
+                                        activation: activation)
+                }
+                linearLayers.append(layer)
+                positions.append(index)
+                layers.append(layer)
+                size = layer.outputSize
+            case .batchNorm:
+                batchNorms += 1
+                layers.append(BatchNorm(index: index, ordinal: batchNorms, size: size))
+            case .dropout(let rate): layers.append(Dropout(size: size, rate: Float(rate)))
+            case .softmax: layers.append(Softmax(size: size))
+            case .logSoftmax: layers.append(LogSoftmax(size: size))
             }
         }
         self.layers = layers
-        parameters = ParameterStore(groups: layers.flatMap { [$0.weights, $0.bias] })
+        self.linearLayers = linearLayers
+        linearLayerPositions = positions
+        parameters = ParameterStore(groups: layers.flatMap(\.parameterGroups))
+        for case let norm as BatchNorm in layers { parameters.values(of: norm.gamma).update(repeating: 1) }
     }
 
-    /// Draws initial weights and biases with the configured initializer and way of counting fans.
+    /// Every layer's non-trainable state, in layer order.
+    public var states: [LayerState] { layers.flatMap(\.state) }
+
+    /// Draws the linear layers' initial weights and biases with the configured initializer and
+    /// way of counting fans.
     public func initializeValues() {
-        for (l, layer) in layers.enumerated() {
+        for (l, layer) in linearLayers.enumerated() {
             var g = RandomGenerator(seed: configuration.seed, stream: 1000 + UInt64(l))
             let d = Double(layer.inputSize), k = Double(layer.outputSize), nnz = Double(layer.weightCount)
             let weights = values(of: layer.weights), bias = values(of: layer.bias)
             let initializer = configuration.initializer
-            switch (configuration.fanIn, layer as? SparseLinear) {
-            case (.perRow, let sparse?):
+            switch (configuration.fanIn, layer.sparsity) {
+            case (.perRow, let pattern?):
                 // Weight k in row i, column j: fan-in nnz(row i), fan-out nnz(column j).
-                let pattern = sparse.pattern
                 var rowOf = [Int32](repeating: 0, count: pattern.nonzeroCount)
                 for i in 0..<pattern.rows { for k in pattern.rowOffsets[i]..<pattern.rowOffsets[i + 1] { rowOf[k] = Int32(i) } }
                 var columnCounts = [Int32](repeating: 0, count: pattern.columns)
@@ -75,52 +108,66 @@ public final class Network {
     /// The store's values of `group`.
     public func values(of group: ParameterGroup) -> UnsafeMutableBufferPointer<Float> { parameters.values(of: group) }
 
-    /// Gives sparse layer `l` a new pattern of the same shape: new slot p holds old slot
+    /// Gives sparse linear layer `l` a new pattern of the same shape: new slot p holds old slot
     /// `sourceSlot[p]` (its value and optimizer state), or, where that is -1, `initialValue(p)`
     /// with zero state. The layer's transpose plan and partitions are rebuilt and
     /// `topologyVersion` moves on, so caches derived from patterns know to rebuild.
-    public func replacePattern(ofLayer l: Int, with pattern: SparsityPattern, sourceSlot: [Int32], initialValue: (Int) -> Float) {
-        guard let sparse = layers[l] as? SparseLinear else { preconditionFailure("layer \(l + 1) is dense") }
+    public func replacePattern(ofLinearLayer l: Int, with pattern: SparsityPattern, sourceSlot: [Int32], initialValue: (Int) -> Float) {
+        guard let sparse = linearLayers[l] as? SparseLinear else { preconditionFailure("linear layer \(l + 1) is dense") }
         precondition(sourceSlot.count == pattern.nonzeroCount)
         parameters.remap(sparse.weights, sourceSlot: sourceSlot, initialValue: initialValue)
         sparse.replacePattern(pattern)
         topologyVersion += 1
     }
 
-    /// A hash of every layer's shape and pattern (dense layers by shape), equal across ranks
-    /// exactly when they built the same network structure.
+    /// A hash of the layer list and every linear layer's shape and pattern (dense layers by
+    /// shape), equal across ranks exactly when they built the same network structure.
     public var structureHash: UInt64 {
         var hasher = StableHasher()
-        for layer in layers {
-            if let sparse = layer as? SparseLinear { hasher.combine(sparse.pattern.structureHash) }
+        hasher.combine(configuration.layerList.map(\.description).joined(separator: ";"))
+        for layer in linearLayers {
+            if let pattern = layer.sparsity { hasher.combine(pattern.structureHash) }
             else { hasher.combine(Int64(layer.inputSize)); hasher.combine(Int64(layer.outputSize)) }
         }
         return hasher.value
     }
 
-    /// Y_L for the input held in `workspace.input` (D₀×B): every layer's Z and Y are kept for backward.
-    public func forward(_ workspace: Workspace, batch: Int, pool: ThreadPool) {
-        precondition(batch <= workspace.capacity)
-        var x = UnsafePointer(workspace.input.pointer)
-        for (l, layer) in layers.enumerated() {
-            layer.forward(input: x, preActivation: workspace.preActivations[l].pointer,
-                          output: workspace.outputs[l].pointer, batch: batch, parameters: parameters, pool: pool)
-            x = UnsafePointer(workspace.outputs[l].pointer)
+    /// The buffers of layer i in `workspace` (its input is layer i−1's output, or X).
+    func buffers(ofLayer i: Int, in workspace: Workspace) -> LayerBuffers {
+        LayerBuffers(input: UnsafePointer(i == 0 ? workspace.input.pointer : workspace.outputs[i - 1].pointer),
+                     output: workspace.outputs[i].pointer, outputGradient: workspace.gradients[i].pointer,
+                     inputGradient: i == 0 ? nil : workspace.gradients[i - 1].pointer, scratch: workspace.scratch[i].pointer)
+    }
+
+    /// Y_L for the input held in `workspace.input` (D₀×B, B = the context's batch); every
+    /// layer's output and scratch are kept for backward.
+    public func forward(_ workspace: Workspace, context: LayerContext) throws {
+        precondition(context.batch <= workspace.capacity)
+        for i in layers.indices { try layers[i].forward(buffers(ofLayer: i, in: workspace), context: context) }
+    }
+
+    /// Backpropagates DY_L (already in `workspace.outputGradient`), writing the store's
+    /// gradients. The first layer's input gradient is not computed. `layerFinished(i)` is
+    /// called as soon as layer i's gradients are complete (last layer first).
+    public func backward(_ workspace: Workspace, context: LayerContext, layerFinished: ((Int) throws -> Void)? = nil) throws {
+        for i in layers.indices.reversed() {
+            try layers[i].backward(buffers(ofLayer: i, in: workspace), context: context)
+            try layerFinished?(i)
         }
     }
 
-    /// Backpropagates DY_L (already in `workspace.gradients[L-1]`), writing the store's
-    /// gradients. The first layer's input gradient is not computed. `layerFinished(l)` is called
-    /// as soon as layer l's gradients are complete (last layer first).
-    public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool, layerFinished: ((Int) -> Void)? = nil) {
-        for l in stride(from: layers.count - 1, through: 0, by: -1) {
-            let x = l == 0 ? workspace.input.pointer : workspace.outputs[l - 1].pointer
-            layers[l].backward(input: x, preActivation: workspace.preActivations[l].pointer,
-                               outputGradient: workspace.gradients[l].pointer,
-                               inputGradient: l == 0 ? nil : workspace.gradients[l - 1].pointer,
-                               batch: batch, parameters: parameters, pool: pool)
-            layerFinished?(l)
-        }
+    /// A context for one process, for tests and tools: examples 0..<batch, update 1.
+    public func context(batch: Int, pool: ThreadPool, mode: LayerContext.Mode = .training) -> LayerContext {
+        LayerContext(mode: mode, examples: Array(0..<batch)[...], globalBatch: batch, step: 1, seed: configuration.seed,
+                     communicator: SingleProcessCommunicator(), pool: pool, parameters: parameters)
+    }
+
+    public func forward(_ workspace: Workspace, batch: Int, pool: ThreadPool) throws {
+        try forward(workspace, context: context(batch: batch, pool: pool))
+    }
+
+    public func backward(_ workspace: Workspace, batch: Int, pool: ThreadPool) throws {
+        try backward(workspace, context: context(batch: batch, pool: pool))
     }
 
     /// Layer l's parameters in the store: its weights then its bias, contiguous.

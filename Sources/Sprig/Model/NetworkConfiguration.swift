@@ -10,10 +10,14 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     public var initializer: Initializer
     public var fanIn: Initializer.FanIn
     public var seed: UInt64
+    /// The ordered layer list (linear layers with their activations, batch norm, dropout,
+    /// softmax); nil: the plain chain of linear layers with `hiddenActivation` and
+    /// `outputActivation` (`layerList` resolves either).
+    public var layers: [LayerSpecification]?
 
     public init(layerSizes: [Int], densities: [Double], hiddenActivation: Activation = .relu,
                 outputActivation: Activation = .identity, initializer: Initializer = .pytorch,
-                fanIn: Initializer.FanIn = .perRow, seed: UInt64 = 1) {
+                fanIn: Initializer.FanIn = .perRow, seed: UInt64 = 1, layers: [LayerSpecification]? = nil) {
         self.layerSizes = layerSizes
         self.densities = densities
         self.hiddenActivation = hiddenActivation
@@ -21,6 +25,32 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         self.initializer = initializer
         self.fanIn = fanIn
         self.seed = seed
+        self.layers = layers
+    }
+
+    /// What the layers other than the linear ones hold: their trainable parameters (batch
+    /// norm: γ and β per feature) and their non-trainable state (name and count, in layer order).
+    public var otherLayers: (parameters: Int, states: [(name: String, count: Int)]) {
+        var size = layerSizes[0], linear = 0, batchNorms = 0
+        var parameters = 0, states: [(String, Int)] = []
+        for entry in layerList {
+            switch entry {
+            case .linear:
+                linear += 1
+                size = layerSizes[min(linear, layerCount)]
+            case .batchNorm:
+                batchNorms += 1
+                parameters += 2 * size
+                states += [("bn\(batchNorms).mean", size), ("bn\(batchNorms).var", size)]
+            case .dropout, .softmax, .logSoftmax: break
+            }
+        }
+        return (parameters, states)
+    }
+
+    /// The ordered layer list: `layers`, or the plain chain.
+    public var layerList: [LayerSpecification] {
+        layers ?? (0..<layerCount).map { .linear(activation(ofLayer: $0)) }
     }
 
     public var layerCount: Int { layerSizes.count - 1 }
@@ -39,6 +69,22 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         }
         for (l, d) in densities.enumerated() where !(d > 0 && d <= 1) {
             throw SprigError.invalidField(.densities, ": density \(d) of layer \(l + 1) is not in (0, 1]")
+        }
+        guard let layers else { return }
+        let linear = layers.filter { if case .linear = $0 { return true } else { return false } }.count
+        guard linear == layerCount else {
+            throw SprigError.invalidField(.layers, "gives \(linear) linear layers but the layer sizes \(layerSizes.map(String.init).joined(separator: ",")) "
+                                          + "make \(layerCount)")
+        }
+        var seenLinear = false
+        for entry in layers {
+            switch entry {
+            case .linear: seenLinear = true
+            case .dropout(let rate):
+                guard rate >= 0, rate < 1 else { throw SprigError.invalidField(.dropouts, ": rate \(rate) is not in [0, 1)") }
+            case .batchNorm, .softmax, .logSoftmax:
+                guard seenLinear else { throw SprigError.invalidField(.layers, ": \(entry) comes first; it must follow a linear layer") }
+            }
         }
     }
 

@@ -1,20 +1,20 @@
-/// The activation buffers of one batch size: input X (D₀×B) and, per layer l, Z_l, Y_l and
-/// DY_l (D_{l+1}×B), all feature-major with row length B.
+/// The activation buffers of one batch size: input X (D₀×B) and, per layer i, its output Y_i,
+/// the gradient DY_i of that output and its scratch (what forward leaves for backward: Z for
+/// a linear layer, x̂ for batch norm, the mask for dropout), all feature-major with row length B.
 public final class Workspace {
     public let capacity: Int
     public let input: FloatBuffer
-    public let preActivations: [FloatBuffer]
     public let outputs: [FloatBuffer]
     public let gradients: [FloatBuffer]
+    public let scratch: [FloatBuffer]
     public var labels: [Int32]
 
-    public init(layerSizes: [Int], capacity: Int) {
+    public init(network: Network, capacity: Int) {
         self.capacity = capacity
-        input = FloatBuffer(count: layerSizes[0] * capacity)
-        let sizes = layerSizes.dropFirst()
-        preActivations = sizes.map { FloatBuffer(count: $0 * capacity) }
-        outputs = sizes.map { FloatBuffer(count: $0 * capacity) }
-        gradients = sizes.map { FloatBuffer(count: $0 * capacity) }
+        input = FloatBuffer(count: network.inputSize * capacity)
+        outputs = network.layers.map { FloatBuffer(count: $0.outputSize * capacity) }
+        gradients = network.layers.map { FloatBuffer(count: $0.outputSize * capacity) }
+        scratch = network.layers.map { FloatBuffer(count: $0.scratchPerExample * capacity) }
         labels = [Int32](repeating: 0, count: capacity)
     }
 

@@ -5,6 +5,8 @@
 public enum ConfigurationField: String, Sendable, CaseIterable {
     case layerSizes = "network.layerSizes"
     case densities = "network.densities"
+    case layers = "network.layers"
+    case dropouts = "network.layers.dropout"
     case epochs = "training.epochs"
     case batchSize = "training.batchSize"
     case learningRate = "training.learningRate"

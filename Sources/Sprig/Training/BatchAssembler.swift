@@ -8,11 +8,12 @@ public struct BatchAssembler: Sendable {
     /// The features to copy, ascending; nil copies all.
     public let used: [Int32]?
 
-    /// The assembler for a network: only the columns of the first layer that hold a nonzero.
+    /// The assembler for a network: only the columns of the first layer that hold a nonzero
+    /// when that layer is a sparse linear one (a dropout or any other first layer reads all).
     public init(for network: Network) {
-        if let first = network.layers.first as? SparseLinear {
+        if let first = network.layers.first as? any LinearLayer, let pattern = first.sparsity {
             var seen = [Bool](repeating: false, count: first.inputSize)
-            for c in first.pattern.columnIndices { seen[Int(c)] = true }
+            for c in pattern.columnIndices { seen[Int(c)] = true }
             let list = seen.indices.filter { seen[$0] }.map { Int32($0) }
             used = list.count == first.inputSize ? nil : list
         } else {

@@ -71,6 +71,17 @@ public final class Checkpointer {
                                     + "does not match the optimizer's [\(store.states.map(\.name).joined(separator: ", "))]")
         }
         _ = store.values.buffer.update(fromContentsOf: checkpoint.values)
+        let layerStates = network.states
+        guard checkpoint.layerState.map(\.name) == layerStates.map(\.name) else {
+            throw SprigError.format(path: directory, reason: "checkpoint layer state [\(checkpoint.layerState.map(\.name).joined(separator: ", "))] "
+                                    + "does not match the network's [\(layerStates.map(\.name).joined(separator: ", "))]")
+        }
+        for (state, saved) in zip(layerStates, checkpoint.layerState) {
+            guard saved.values.count == state.values.count else {
+                throw SprigError.format(path: directory, reason: "checkpoint \(saved.name) has \(saved.values.count) values, expected \(state.values.count)")
+            }
+            _ = state.values.buffer.update(fromContentsOf: saved.values)
+        }
         for (state, saved) in zip(store.states, checkpoint.optimizerState) {
             guard saved.values.count == state.buffer.count else {
                 throw SprigError.format(path: directory, reason: "checkpoint \(saved.name) has \(saved.values.count) values, expected \(state.buffer.count)")

@@ -18,10 +18,14 @@ public struct RunSummary: Sendable {
 
     init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int, epochs: Int) {
         layers = network.layers.map { layer in
-            LayerLine(inputs: layer.inputSize, outputs: layer.outputSize,
-                      density: Double(layer.weightCount) / Double(layer.inputSize * layer.outputSize),
-                      weights: layer.weightCount, kind: layer is SparseLinear ? "sparse" : "dense",
-                      activation: layer.activation.description)
+            guard let linear = layer as? any LinearLayer else {
+                return LayerLine(inputs: layer.inputSize, outputs: layer.outputSize, density: 1,
+                                 weights: layer.parameterGroups.reduce(0) { $0 + $1.count }, kind: layer.summary, activation: "")
+            }
+            return LayerLine(inputs: linear.inputSize, outputs: linear.outputSize,
+                             density: Double(linear.weightCount) / (Double(linear.inputSize) * Double(linear.outputSize)),
+                             weights: linear.weightCount, kind: linear.sparsity == nil ? "dense" : "sparse",
+                             activation: linear.activation.description)
         }
         parameters = network.parameters.count
         trainCount = train.count

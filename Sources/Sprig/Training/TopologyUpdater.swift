@@ -58,10 +58,9 @@ final class TopologyUpdater {
         let clock = Stopwatch()
         var grownNow = 0
         let fraction = settings.prune.fraction.map { settings.schedule.fraction($0, afterStep: done, totalSteps: totalSteps) } ?? 0
-        for (l, layer) in network.layers.enumerated() {
-            guard let sparse = layer as? SparseLinear else { continue }   // dense layers are never pruned
-            let pattern = sparse.pattern
-            let survivors = settings.prune.survivors(of: UnsafeBufferPointer(network.values(of: sparse.weights)), fraction: fraction)
+        for (l, layer) in network.linearLayers.enumerated() {
+            guard let pattern = layer.sparsity else { continue }   // dense layers are never pruned
+            let survivors = settings.prune.survivors(of: UnsafeBufferPointer(network.values(of: layer.weights)), fraction: fraction)
             let count = survivors.reduce(0) { $0 + ($1 ? 0 : 1) }
             guard count > 0 else { continue }
             var generator = RandomGenerator(seed: seed, stream: streamBase + UInt64(done) << 12 + UInt64(l) * 2
@@ -71,17 +70,18 @@ final class TopologyUpdater {
             case .random:
                 grown = RandomGrowth.positions(in: pattern, survivors: survivors, count: count, generator: &generator)
             case .gradient:
-                let input = l == 0 ? workspace.input.pointer : workspace.outputs[l - 1].pointer
+                let i = network.linearLayerPositions[l]   // the layer's place in the list: its input and ΔZ buffers
+                let input = i == 0 ? workspace.input.pointer : workspace.outputs[i - 1].pointer
                 grown = try GradientGrowth.positions(
                     in: pattern, survivors: survivors, count: count,
                     blockRows: GradientGrowth.blockRows(columns: pattern.columns, budgetBytes: Self.gradientBlockBytes)) { rows, block in
-                    try denseGradient(rows: rows, columns: pattern.columns, outputGradient: workspace.gradients[l].pointer,
+                    try denseGradient(rows: rows, columns: pattern.columns, outputGradient: workspace.gradients[i].pointer,
                                       input: input, batch: shardSize, into: block)
                 }
             }
             let change = TopologyChange.combining(old: pattern, survivors: survivors, grown: grown)
             let initial = initialValues(for: change, generator: &generator)
-            network.replacePattern(ofLayer: l, with: change.pattern, sourceSlot: change.sourceSlot, initialValue: { initial[$0] })
+            network.replacePattern(ofLinearLayer: l, with: change.pattern, sourceSlot: change.sourceSlot, initialValue: { initial[$0] })
             grownNow += change.grown
         }
         if let different = try communicator.firstRankDiffering(in: network.structureHash) {

@@ -40,7 +40,7 @@ public final class Trainer {
         synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
         optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
         loss = configuration.loss.loss
-        workspace = Workspace(layerSizes: network.configuration.layerSizes,
+        workspace = Workspace(network: network,
                               capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
                                                                   ranks: communicator.size))
         assembler = BatchAssembler(for: network)
@@ -70,29 +70,21 @@ public final class Trainer {
         configuration.schedule.learningRate(initial: configuration.learningRate, epoch: epoch, totalEpochs: configuration.epochs)
     }
 
-    /// One step on the global batch `indices`; returns this rank's (Σ loss, number right) over its shard.
+    /// One step on the global batch `indices` (update `update`, 1-based from the start of
+    /// training); returns this rank's (Σ loss, number right) over its shard. A rank whose shard
+    /// is empty (more ranks than examples) runs the layers on no examples: it contributes zero
+    /// gradients and still takes part in every collective (synchronised batch norm).
     @discardableResult
-    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float) throws -> (loss: Double, correct: Int) {
+    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update: Int = 1) throws -> (loss: Double, correct: Int) {
         let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
-        var result = (loss: 0.0, correct: 0)
         lastShardSize = local.count
-        if local.isEmpty {
-            // More ranks than examples in this batch: contribute zero gradients.
-            try synchronizer.startLoss(0)
-            network.parameters.gradients.fill(0)
-            for l in stride(from: network.layers.count - 1, through: 0, by: -1) { try synchronizer.startLayer(l, of: network) }
-        } else {
-            result = forwardAndLoss(data, indices: local, workspace: workspace, globalBatch: indices.count)
-            try synchronizer.startLoss(result.loss)
-            var failure: Error?
-            let synchronizer = synchronizer, network = network
-            network.backward(workspace, batch: local.count, pool: pool) { l in
-                guard synchronizer.exchangesPerLayer, failure == nil else { return }
-                do { try synchronizer.startLayer(l, of: network) } catch { failure = error }
-            }
-            if let failure { throw failure }
-        }
+        let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: update, seed: configuration.seed,
+                                   communicator: communicator, pool: pool, parameters: network.parameters)
+        let result = try forwardAndLoss(data, context: context, workspace: workspace)
+        try synchronizer.startLoss(result.loss)
+        let synchronizer = synchronizer, network = network
+        try network.backward(workspace, context: context) { i in try synchronizer.startLayer(i, of: network) }
         try synchronizer.finish(network)
         optimizer.step(learningRate: learningRate, pool: pool)
         return result
@@ -110,7 +102,8 @@ public final class Trainer {
         var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
         for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
             let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
-            let result = try step(data, indices: order[start..<end], learningRate: eta)
+            let result = try step(data, indices: order[start..<end], learningRate: eta,
+                                  update: epoch * stepsPerEpoch(count: order.count) + s + 1)
             try checkFinite(epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)
@@ -140,7 +133,7 @@ public final class Trainer {
         let share = Shard.range(of: data.count, rank: communicator.rank, ranks: communicator.size)
         let capacity = max(1, min(1000, share.count))
         if evaluationWorkspace?.capacity != capacity {
-            evaluationWorkspace = Workspace(layerSizes: network.configuration.layerSizes, capacity: capacity)
+            evaluationWorkspace = Workspace(network: network, capacity: capacity)
         }
         let ws = evaluationWorkspace!
         var totals = [0.0, 0.0]
@@ -148,7 +141,9 @@ public final class Trainer {
         var start = 0
         while start < all.count {
             let end = min(start + capacity, all.count)
-            let r = forwardAndLoss(data, indices: all[start..<end], workspace: ws, globalBatch: end - start)
+            let context = LayerContext(mode: .evaluation, examples: all[start..<end], globalBatch: end - start, step: 0,
+                                       seed: configuration.seed, communicator: communicator, pool: pool, parameters: network.parameters)
+            let r = try forwardAndLoss(data, context: context, workspace: ws)
             totals[0] += r.loss
             totals[1] += Double(r.correct)
             start = end
@@ -157,10 +152,9 @@ public final class Trainer {
         return (totals[0] / Double(data.count), totals[1] / Double(data.count))
     }
 
-    /// Gathers the batch, runs forward, writes DY_L; returns (Σ loss, number right).
-    private func forwardAndLoss(_ data: Dataset, indices: ArraySlice<Int>, workspace ws: Workspace,
-                                globalBatch: Int) -> (loss: Double, correct: Int) {
-        let b = indices.count
+    /// Gathers the context's examples, runs forward, writes DY_L; returns (Σ loss, number right).
+    private func forwardAndLoss(_ data: Dataset, context: LayerContext, workspace ws: Workspace) throws -> (loss: Double, correct: Int) {
+        let indices = context.examples, b = indices.count, globalBatch = context.globalBatch
         if assemblerTopology != network.topologyVersion {
             assembler = BatchAssembler(for: network)
             assemblerTopology = network.topologyVersion
@@ -168,7 +162,7 @@ public final class Trainer {
         ws.labels.withUnsafeMutableBufferPointer { labels in
             assembler.gather(data, indices: indices, into: ws.input.pointer, labels: labels.baseAddress!, pool: pool)
         }
-        network.forward(ws, batch: b, pool: pool)
+        try network.forward(ws, context: context)
         let classes = network.outputSize
         let y = UnsafePointer(ws.output.pointer)
         let total = ws.labels.withUnsafeBufferPointer { labels in

@@ -72,6 +72,9 @@ public final class TrainingRun {
         for state in network.parameters.states {
             try communicator.broadcast(UnsafeMutableRawBufferPointer(state.buffer.buffer), root: 0)
         }
+        for state in network.states {   // batch norms' running statistics
+            try communicator.broadcast(UnsafeMutableRawBufferPointer(state.values.buffer), root: 0)
+        }
 
         // Every check has passed: only now are the checkpoint directory and the metrics file made.
         if isRoot {
@@ -133,6 +136,7 @@ public final class TrainingRun {
         guard communicator.size > 1 else { return }
         var hasher = StableHasher()
         hasher.combine(network.structureHash)
+        for state in network.states { hasher.combine(words: UnsafeRawBufferPointer(state.values.buffer)) }
         hasher.combine(String(describing: training))
         hasher.combine(train.fingerprint)
         hasher.combine(test.fingerprint)
@@ -158,7 +162,11 @@ public final class TrainingRun {
         let evaluationColumns = min(1000, max(test.count / communicator.size + 1, 1))
         for columns in [trainingColumns, evaluationColumns] {   // a workspace: X, then Z, Y and DY per layer
             try budget.add(product: [network.layerSizes[0], columns])
-            for size in network.layerSizes.dropFirst() { try budget.add(product: [3, size, columns]) }
+            var size = network.layerSizes[0], linear = 0
+            for entry in network.layerList {   // per layer: Y, DY and the scratch (Z, x̂ or a mask), at most one row each
+                if case .linear = entry { linear += 1; size = network.layerSizes[linear] }
+                try budget.add(product: [3, size, columns])
+            }
         }
         try budget.check()
     }

@@ -83,6 +83,8 @@ extension TrainingRun.Options {
             ("--densities", text(mine.densities), text(theirs.densities)),
             ("--overall-density", overall(mine), overall(theirs)),
             ("--activation", mine.hiddenActivation.description, theirs.hiddenActivation.description),
+            ("--layers", mine.layerList.map(\.description).joined(separator: ";"), theirs.layerList.map(\.description).joined(separator: ";")),
+            ("--dropouts", mine.layerList.map(\.description).joined(separator: ";"), theirs.layerList.map(\.description).joined(separator: ";")),
             ("--output-activation", mine.outputActivation.description, theirs.outputActivation.description),
             ("--initializer", mine.initializer.rawValue, theirs.initializer.rawValue),
             ("--fan-in", mine.fanIn.rawValue, theirs.fanIn.rawValue),

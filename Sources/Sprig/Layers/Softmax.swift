@@ -1,0 +1,39 @@
+import Foundation
+
+/// Softmax over each example's K values (a column of the feature-major K×B matrix):
+/// y_c = exp(x_c − m)/Σ_c' exp(x_c' − m), m = max_c x_c.
+/// Backward: DX_c = y_c·(DY_c − Σ_c' DY_c'·y_c'). Use with the `cross-entropy` loss.
+public final class Softmax: Layer {
+    public let size: Int
+    public var inputSize: Int { size }
+    public var outputSize: Int { size }
+    public var scratchPerExample: Int { 0 }
+    public var summary: String { "softmax" }
+
+    init(size: Int) { self.size = size }
+
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
+        let b = context.batch, k = size, x = buffers.input, y = buffers.output
+        for j in 0..<b {
+            var m = -Float.infinity
+            for c in 0..<k { m = max(m, x[c * b + j]) }
+            var total: Float = 0
+            for c in 0..<k {
+                let e = exp(x[c * b + j] - m)
+                y[c * b + j] = e
+                total += e
+            }
+            for c in 0..<k { y[c * b + j] /= total }
+        }
+    }
+
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
+        guard let dx = buffers.inputGradient else { return }
+        let b = context.batch, k = size, y = UnsafePointer(buffers.output), dy = buffers.outputGradient
+        for j in 0..<b {
+            var dot: Float = 0
+            for c in 0..<k { dot += dy[c * b + j] * y[c * b + j] }
+            for c in 0..<k { dx[c * b + j] = y[c * b + j] * (dy[c * b + j] - dot) }
+        }
+    }
+}
