@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     var activation: String?
     @Option(help: "Output-layer activation (default identity, for logits).")
     var outputActivation: String?
-    @Option(help: "Loss: softmax-cross-entropy or squared-error (default softmax-cross-entropy).")
+    @Option(help: "Loss: softmax-cross-entropy (on logits; default), logistic-cross-entropy (a sigmoid per class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, after a log-softmax) or squared-error.")
     var loss: String?
     @Option(help: "Optimizer: sgd, momentum:MU or nesterov:MU (default nesterov:0.9).")
     var optimizer: String?
