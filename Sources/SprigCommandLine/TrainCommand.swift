@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     var layers: String?
     @Option(parsing: .unconditional, help: "Dropout rates, one per linear layer, on its input (inverted dropout; 0 = none), e.g. 0.2,0.2,0.")
     var dropouts: String?
-    @Option(help: "Loss: softmax-cross-entropy or squared-error (default softmax-cross-entropy).")
+    @Option(help: "Loss: softmax-cross-entropy (on logits; default), logistic-cross-entropy (a sigmoid per class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, after a log-softmax) or squared-error.")
     var loss: String?
     @Option(help: "Optimizer: sgd, momentum:MU or nesterov:MU (default nesterov:0.9).")
     var optimizer: String?

@@ -73,6 +73,12 @@ struct DenseReference {
                 total += Foundation.log(y.map { Foundation.exp($0 - m) }.reduce(0, +)) + m - y[label]
             case .squaredError:
                 total += y.enumerated().map { c, v in 0.5 * (v - (c == label ? 1 : 0)) * (v - (c == label ? 1 : 0)) }.reduce(0, +)
+            case .logisticCrossEntropy:
+                total += max(-y[label], 0) + Foundation.log1p(Foundation.exp(-abs(y[label])))
+            case .negativeLogLikelihood:
+                total -= y[label]
+            case .crossEntropy:
+                total -= Foundation.log(max(y[label], Double(Float.leastNormalMagnitude)))
             }
         }
         return total / Double(batch)
