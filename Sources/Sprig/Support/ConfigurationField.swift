@@ -11,6 +11,7 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case batchSize = "training.batchSize"
     case learningRate = "training.learningRate"
     case weightDecay = "training.weightDecay"
+    case loss = "training.loss"
     case prune = "training.dynamicSparsity.prune"
     case grow = "training.dynamicSparsity.grow"
     case growWeights = "training.dynamicSparsity.growWeights"

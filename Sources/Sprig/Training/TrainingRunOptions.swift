@@ -59,6 +59,13 @@ extension TrainingRun.Options {
             throw SprigError.invalidField(.checkpointDirectory, "is needed to resume or to write checkpoints")
         }
         if loadWeights == nil && !resume { try network.checkEveryLayerHasWeights() }
+        let last = network.layerList.last
+        if training.loss.expectsProbabilities && last != .softmax {
+            throw SprigError.invalidField(.loss, "\(training.loss.rawValue) takes probabilities: end the layers with Softmax (--layers \"…;Softmax\")")
+        }
+        if training.loss.expectsLogProbabilities && last != .logSoftmax {
+            throw SprigError.invalidField(.loss, "\(training.loss.rawValue) takes log-probabilities: end the layers with LogSoftmax (--layers \"…;LogSoftmax\")")
+        }
         if let dynamic = training.dynamicSparsity, network.densities.allSatisfy({ $0 >= 1 }) {
             throw SprigError.invalidField(.prune, "'\(dynamic.prune)': every layer is dense, so there is nothing to prune (give densities below 1)")
         }
