@@ -10,6 +10,7 @@ extension ConfigurationField {
         case .batchSize: return "--batch-size"
         case .learningRate: return "--learning-rate"
         case .weightDecay: return "--weight-decay"
+        case .optimizer: return "--optimizer"
         case .prune: return "--prune"
         case .grow: return "--grow"
         case .growWeights: return "--grow-weights"

@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
     var outputActivation: String?
     @Option(help: "Loss: softmax-cross-entropy or squared-error (default softmax-cross-entropy).")
     var loss: String?
-    @Option(help: "Optimizer: sgd, momentum:MU or nesterov:MU (default nesterov:0.9).")
+    @Option(help: "Optimizer: sgd, momentum:MU, nesterov:MU, adam:B1,B2,EPS (adam alone: 0.9,0.999,1e-8) or adamw:B1,B2,EPS,WD (adamw alone: 0.9,0.999,1e-8,0.01); several, comma-separated, give one per layer, e.g. nesterov:0.9,adam:0.9,0.999,1e-8 (default nesterov:0.9).")
     var optimizer: String?
     @Option(parsing: .unconditional, help: "Initial learning rate (default 0.01).")
     var learningRate: Double?

@@ -9,6 +9,7 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case batchSize = "training.batchSize"
     case learningRate = "training.learningRate"
     case weightDecay = "training.weightDecay"
+    case optimizer = "training.optimizer"
     case prune = "training.dynamicSparsity.prune"
     case grow = "training.dynamicSparsity.grow"
     case growWeights = "training.dynamicSparsity.growWeights"

@@ -38,7 +38,12 @@ public final class Trainer {
         self.pool = pool
         self.communicator = communicator
         synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
-        optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        try configuration.checkOptimizers(layerCount: network.layers.count)
+        if let layerOptimizers = configuration.layerOptimizers {
+            optimizer = Optimizer(layerKinds: layerOptimizers, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        } else {
+            optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        }
         loss = configuration.loss.loss
         workspace = Workspace(layerSizes: network.configuration.layerSizes,
                               capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
@@ -70,9 +75,11 @@ public final class Trainer {
         configuration.schedule.learningRate(initial: configuration.learningRate, epoch: epoch, totalEpochs: configuration.epochs)
     }
 
-    /// One step on the global batch `indices`; returns this rank's (Σ loss, number right) over its shard.
+    /// One step on the global batch `indices`, update `t` of the run (1-based, counted from the
+    /// start of training: Adam's bias corrections); returns this rank's (Σ loss, number right)
+    /// over its shard.
     @discardableResult
-    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float) throws -> (loss: Double, correct: Int) {
+    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update t: Int) throws -> (loss: Double, correct: Int) {
         let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         var result = (loss: 0.0, correct: 0)
@@ -94,7 +101,7 @@ public final class Trainer {
             if let failure { throw failure }
         }
         try synchronizer.finish(network)
-        optimizer.step(learningRate: learningRate, pool: pool)
+        optimizer.step(learningRate: learningRate, update: t, pool: pool)
         return result
     }
 
@@ -108,9 +115,11 @@ public final class Trainer {
         let order = order(epoch: epoch, count: data.count)
         let eta = Float(learningRate(epoch: epoch))
         var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
-        for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
+        let stepsPerEpoch = stepsPerEpoch(count: order.count)
+        for s in steps ?? 0..<stepsPerEpoch {
             let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
-            let result = try step(data, indices: order[start..<end], learningRate: eta)
+            // t = e·stepsPerEpoch + s + 1: a resumed run continues the count exactly.
+            let result = try step(data, indices: order[start..<end], learningRate: eta, update: epoch * stepsPerEpoch + s + 1)
             try checkFinite(epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)
