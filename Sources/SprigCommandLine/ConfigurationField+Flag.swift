@@ -13,6 +13,7 @@ extension ConfigurationField {
         case .learningRate: return "--learning-rate"
         case .weightDecay: return "--weight-decay"
         case .loss: return "--loss"
+        case .optimizer: return "--optimizer"
         case .prune: return "--prune"
         case .grow: return "--grow"
         case .growWeights: return "--grow-weights"

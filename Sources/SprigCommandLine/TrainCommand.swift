@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     var dropouts: String?
     @Option(help: "Loss: softmax-cross-entropy (on logits; default), logistic-cross-entropy (a sigmoid per class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, after a log-softmax) or squared-error.")
     var loss: String?
-    @Option(help: "Optimizer: sgd, momentum:MU or nesterov:MU (default nesterov:0.9).")
+    @Option(help: "Optimizer: sgd, momentum:MU, nesterov:MU, adam:B1,B2,EPS (adam alone: 0.9,0.999,1e-8) or adamw:B1,B2,EPS,WD (adamw alone: 0.9,0.999,1e-8,0.01); several, comma-separated, give one per layer, e.g. nesterov:0.9,adam:0.9,0.999,1e-8 (default nesterov:0.9).")
     var optimizer: String?
     @Option(parsing: .unconditional, help: "Initial learning rate (default 0.01).")
     var learningRate: Double?

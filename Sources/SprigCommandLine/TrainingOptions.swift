@@ -42,11 +42,14 @@ extension TrainingRun.Options {
             let list = try c.layers.map { try LayerSpecification.parse($0) } ?? network.layerList
             network.layers = dropouts.map { LayerSpecification.inserting(dropouts: $0, into: list) } ?? list
         }
+        // One optimizer for every layer, or several (comma-separated), one per layer.
+        let optimizers = try OptimizerKind.parsingList(c.optimizer ?? "nesterov:0.9")
         var training = TrainingConfiguration(
             epochs: c.epochs ?? 10, batchSize: c.batchSize ?? 100, learningRate: c.learningRate ?? 0.01,
             schedule: try LearningRateSchedule(parsing: c.lrSchedule ?? "constant"),
-            optimizer: try OptimizerKind(parsing: c.optimizer ?? "nesterov:0.9"),
+            optimizer: optimizers[0],
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
+        training.layerOptimizers = optimizers.count > 1 ? optimizers : nil
         training.dynamicSparsity = try parseDynamicSparsity(c)
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
                   threads: c.threads ?? Launcher.defaultThreads)

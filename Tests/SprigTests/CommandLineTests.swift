@@ -41,7 +41,7 @@ final class CommandLineTests: XCTestCase {
         try assertFails(["--densities", "0.5"], mentions: ["1 values", "2 layers"])
         try assertFails(["--densities", "0.5,x"], mentions: ["--densities", "'x'"])
         try assertFails(["--densities", "0.5,0.5", "--overall-density", "0.1"], mentions: ["not both"])
-        try assertFails(["--optimizer", "adam"], mentions: ["adam"])
+        try assertFails(["--optimizer", "adagrad"], mentions: ["adagrad"])
         try assertFails(["--optimizer", "nesterov:1.2"], mentions: ["nesterov"])
         try assertFails(["--activation", "swish"], mentions: ["swish"])
         try assertFails(["--loss", "hinge"], mentions: ["hinge"])

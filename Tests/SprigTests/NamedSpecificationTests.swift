@@ -39,7 +39,7 @@ final class NamedSpecificationTests: XCTestCase {
         for bad in ["tanh:2", "relu:0.1", "leaky_relu", "leaky_relu:0.1:2", "swish"] {
             assertSprigError(try Activation(parsing: bad), kind: .invalidArgument, mentions: ["--activation '\(bad)'"])
         }
-        for bad in ["nesterov:1", "momentum:-0.1", "sgd:0.1", "adam"] {
+        for bad in ["nesterov:1", "momentum:-0.1", "sgd:0.1", "adagrad", "adam:0.9"] {
             assertSprigError(try OptimizerKind(parsing: bad), kind: .invalidArgument, mentions: ["--optimizer '\(bad)'"])
         }
         for bad in ["constant:1", "multistep:50,,75:0.1", "step:x:0.1", "cosine:0.1:2"] {

@@ -249,7 +249,7 @@ final class TrainHardeningTests: XCTestCase {
 
     func testExitStatusOfABadFlagABadValueAndABadDataFile() throws {
         assertError(try sprig(tiny(["--no-such-flag"])), status: 64, mentions: ["--no-such-flag"])
-        assertError(try sprig(tiny(["--optimizer", "adam"])), status: 64, mentions: ["adam"])
+        assertError(try sprig(tiny(["--optimizer", "adagrad"])), status: 64, mentions: ["adagrad"])
         assertError(try sprig(tiny(["--densities", "0.5,0.5", "--overall-density", "0.1"])), status: 64, mentions: ["not both"])
         let data = try makeImages()
         var images = try [UInt8](Data(contentsOf: URL(fileURLWithPath: data + "/train-images-idx3-ubyte")))

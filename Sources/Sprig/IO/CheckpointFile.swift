@@ -151,14 +151,20 @@ public enum CheckpointFile {
         guard (reader.version == 1) == (header.states == nil) else {
             throw reader.invalid(reader.version == 1 ? "a version-1 header with `states`" : "no `states` in the header")
         }
-        let expected = header.training.optimizer.stateNames
+        do {
+            try header.training.checkOptimizers(layerCount: header.network.layerCount)
+        } catch let error as SprigError {
+            throw reader.invalid("configuration: \(error)")
+        }
+        let expected = header.training.optimizerStateNames
         let given = header.stateList
+        let optimizer = header.training.optimizerDescription
         guard given.map(\.name) == expected else {
             throw reader.invalid("optimizer state [\(given.map(\.name).joined(separator: ", "))], but the optimizer "
-                                 + "\(header.training.optimizer) keeps [\(expected.joined(separator: ", "))]")
+                                 + "\(optimizer) keeps [\(expected.joined(separator: ", "))]")
         }
         for state in given where state.count != parameters {
-            throw reader.invalid("\(state.name) \(state.count) values, but the optimizer \(header.training.optimizer) keeps \(parameters)")
+            throw reader.invalid("\(state.name) \(state.count) values, but the optimizer \(optimizer) keeps \(parameters)")
         }
     }
 

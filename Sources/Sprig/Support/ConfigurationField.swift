@@ -12,6 +12,7 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case learningRate = "training.learningRate"
     case weightDecay = "training.weightDecay"
     case loss = "training.loss"
+    case optimizer = "training.optimizer"
     case prune = "training.dynamicSparsity.prune"
     case grow = "training.dynamicSparsity.grow"
     case growWeights = "training.dynamicSparsity.growWeights"

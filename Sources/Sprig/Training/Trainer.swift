@@ -38,7 +38,21 @@ public final class Trainer {
         self.pool = pool
         self.communicator = communicator
         synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
-        optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        try configuration.checkOptimizers(layerCount: network.linearLayers.count)
+        if let layerOptimizers = configuration.layerOptimizers {
+            // One optimizer per linear layer; a layer after it (batch norm's γ and β) follows it.
+            var current = layerOptimizers[0], linear = 0
+            let perLayer = network.layers.map { layer -> OptimizerKind in
+                if layer is any LinearLayer {
+                    current = layerOptimizers[linear]
+                    linear += 1
+                }
+                return current
+            }
+            optimizer = Optimizer(layerKinds: perLayer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        } else {
+            optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        }
         loss = configuration.loss.loss
         workspace = Workspace(network: network,
                               capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
@@ -70,23 +84,24 @@ public final class Trainer {
         configuration.schedule.learningRate(initial: configuration.learningRate, epoch: epoch, totalEpochs: configuration.epochs)
     }
 
-    /// One step on the global batch `indices` (update `update`, 1-based from the start of
-    /// training); returns this rank's (Σ loss, number right) over its shard. A rank whose shard
-    /// is empty (more ranks than examples) runs the layers on no examples: it contributes zero
-    /// gradients and still takes part in every collective (synchronised batch norm).
+    /// One step on the global batch `indices`, update `t` of the run (1-based, counted from the
+    /// start of training: Adam's bias corrections, dropout's masks); returns this rank's
+    /// (Σ loss, number right) over its shard. A rank whose shard is empty (more ranks than
+    /// examples) runs the layers on no examples: it contributes zero gradients and still takes
+    /// part in every collective (synchronised batch norm).
     @discardableResult
-    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update: Int = 1) throws -> (loss: Double, correct: Int) {
+    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update t: Int) throws -> (loss: Double, correct: Int) {
         let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         lastShardSize = local.count
-        let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: update, seed: configuration.seed,
+        let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: t, seed: configuration.seed,
                                    communicator: communicator, pool: pool, parameters: network.parameters)
         let result = try forwardAndLoss(data, context: context, workspace: workspace)
         try synchronizer.startLoss(result.loss)
         let synchronizer = synchronizer, network = network
         try network.backward(workspace, context: context) { i in try synchronizer.startLayer(i, of: network) }
         try synchronizer.finish(network)
-        optimizer.step(learningRate: learningRate, pool: pool)
+        optimizer.step(learningRate: learningRate, update: t, pool: pool)
         return result
     }
 
@@ -100,10 +115,11 @@ public final class Trainer {
         let order = order(epoch: epoch, count: data.count)
         let eta = Float(learningRate(epoch: epoch))
         var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
-        for s in steps ?? 0..<stepsPerEpoch(count: order.count) {
+        let stepsPerEpoch = stepsPerEpoch(count: order.count)
+        for s in steps ?? 0..<stepsPerEpoch {
             let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
-            let result = try step(data, indices: order[start..<end], learningRate: eta,
-                                  update: epoch * stepsPerEpoch(count: order.count) + s + 1)
+            // t = e·stepsPerEpoch + s + 1: a resumed run continues the count exactly.
+            let result = try step(data, indices: order[start..<end], learningRate: eta, update: epoch * stepsPerEpoch + s + 1)
             try checkFinite(epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)

@@ -4,7 +4,12 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
     public var batchSize: Int
     public var learningRate: Double
     public var schedule: LearningRateSchedule
+    /// The optimizer of every layer (the first layer's when `layerOptimizers` is given).
     public var optimizer: OptimizerKind
+    /// One optimizer per layer, as Nerva's `--optimizers` (nil: `optimizer` for every layer).
+    /// Their count is checked against the network's layers where both are known
+    /// (`TrainingRun.Options.validate`, `Trainer`, a checkpoint's header).
+    public var layerOptimizers: [OptimizerKind]?
     public var weightDecay: Float
     public var loss: LossKind
     /// Seeds the per-epoch shuffle (stream 1_000_000 + epoch) and the topology steps' random choices.
@@ -14,12 +19,13 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
 
     public init(epochs: Int = 1, batchSize: Int = 100, learningRate: Double = 0.01, schedule: LearningRateSchedule = .constant,
                 optimizer: OptimizerKind = .nesterov(0.9), weightDecay: Float = 0, loss: LossKind = .softmaxCrossEntropy,
-                seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil) {
+                seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil, layerOptimizers: [OptimizerKind]? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.schedule = schedule
         self.optimizer = optimizer
+        self.layerOptimizers = layerOptimizers
         self.weightDecay = weightDecay
         self.loss = loss
         self.seed = seed
@@ -36,6 +42,31 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         guard weightDecay >= 0, weightDecay.isFinite else {
             throw SprigError.invalidField(.weightDecay, "\(weightDecay) is not a non-negative number")
         }
+        for kind in [optimizer] + (layerOptimizers ?? []) {
+            if let problem = kind.problem { throw SprigError.invalidField(.optimizer, "'\(kind)': \(problem)") }
+        }
+        if let layerOptimizers, layerOptimizers.isEmpty { throw SprigError.invalidField(.optimizer, "lists no optimizer") }
         try dynamicSparsity?.validate()
+    }
+
+    /// Every layer's optimizer: `layerOptimizers`, or `optimizer` repeated `layerCount` times.
+    public func optimizers(layerCount: Int) -> [OptimizerKind] {
+        layerOptimizers ?? Array(repeating: optimizer, count: layerCount)
+    }
+
+    /// Throws `SprigError.invalidField(.optimizer, …)` unless `layerOptimizers` (when given)
+    /// holds one optimizer per layer.
+    public func checkOptimizers(layerCount: Int) throws {
+        guard let layerOptimizers, layerOptimizers.count != layerCount else { return }
+        throw SprigError.invalidField(.optimizer, "'\(optimizerDescription)' lists \(layerOptimizers.count) optimizers "
+                                      + "for \(layerCount) layers (give one, or one per layer)")
+    }
+
+    /// The optimizer state buffers a store trained with this configuration holds, in order.
+    public var optimizerStateNames: [String] { OptimizerKind.stateNames(of: layerOptimizers ?? [optimizer]) }
+
+    /// The optimizers as `--optimizer` takes them: one, or the per-layer list comma-separated.
+    public var optimizerDescription: String {
+        (layerOptimizers ?? [optimizer]).map(\.description).joined(separator: ",")
     }
 }

@@ -45,6 +45,7 @@ extension TrainingRun.Options {
     public func validate() throws {
         try network.validate()
         try training.validate()
+        try training.checkOptimizers(layerCount: network.layerCount)
         guard threads >= 1, threads <= MemoryBudget.maximumThreads else {
             throw SprigError.invalidField(.threads, "\(threads) is not in 1…\(MemoryBudget.maximumThreads) "
                                           + "(this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores)")
@@ -99,7 +100,7 @@ extension TrainingRun.Options {
             ("--batch-size", "\(training.batchSize)", "\(saved.batchSize)"),
             ("--learning-rate", "\(training.learningRate)", "\(saved.learningRate)"),
             ("--lr-schedule", training.schedule.description, saved.schedule.description),
-            ("--optimizer", training.optimizer.description, saved.optimizer.description),
+            ("--optimizer", training.optimizerDescription, saved.optimizerDescription),
             ("--weight-decay", "\(training.weightDecay)", "\(saved.weightDecay)"),
             ("--loss", "\(training.loss)", "\(saved.loss)"),
             ("--prune", training.dynamicSparsity.map { "\($0.prune)" } ?? "none", saved.dynamicSparsity.map { "\($0.prune)" } ?? "none"),
