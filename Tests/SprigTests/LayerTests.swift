@@ -188,6 +188,19 @@ final class LayerTests: XCTestCase {
                 XCTAssertLessThanOrEqual(difference, 1e-5, "\(ranks) ranks: \(name) differs from one process by \(difference)")
             }
         }
+        // Adam on every layer, and per-layer optimizers (a batch norm follows its linear layer's).
+        for (name, optimizer) in [("adam", "adam:0.9,0.999,1e-8"), ("mixed", "sgd,adam,nesterov:0.9")] {
+            let alone = try CommandLineTests.sprig(job(dir, "\(name)-1", ["--epochs", "1", "--optimizer", optimizer, "--learning-rate", "0.01"]))
+            XCTAssertEqual(alone.status, 0, alone.errors)
+            let result = try mpirun(3, job(dir, "\(name)-3", ["--epochs", "1", "--optimizer", optimizer, "--learning-rate", "0.01"]))
+            XCTAssertEqual(result.status, 0, "\(name): \(result.errors)")
+            let one = try saved("\(dir)/\(name)-1.npz"), three = try saved("\(dir)/\(name)-3.npz")
+            XCTAssertNotEqual(one["W1.data"], reference["W1.data"], "\(name): the optimizer made no difference")
+            for (array, values) in one {
+                let difference = relativeDifference(three[array] ?? [], values)
+                XCTAssertLessThanOrEqual(difference, 1e-5, "\(name), 3 ranks: \(array) differs from one process by \(difference)")
+            }
+        }
     }
 
     /// Stopped after 7 steps and resumed: bitwise the weights and running statistics of the

@@ -106,13 +106,15 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     }
 
     /// Adds what the network takes in memory to `budget`: per parameter its value, gradient and
-    /// optimizer state (velocity); per stored weight its column index, transpose plan and the random
+    /// `optimizerStates` state buffers (velocity: 1; Adam's moments: 2); per stored weight its column index, transpose plan and the random
     /// draw of its position (a hash set and a sorted array while the pattern is built).
-    public func addMemory(to budget: inout MemoryBudget) throws {
+    public func addMemory(to budget: inout MemoryBudget, optimizerStates: Int = 1) throws {
+        let perParameter = (2 + optimizerStates) * 4
+        try budget.add(otherLayers.parameters, elementSize: perParameter)
         for l in 0..<layerCount {
             let weights = nonzeroCount(ofLayer: l)
-            try budget.add(weights, elementSize: 3 * 4)
-            try budget.add(layerSizes[l + 1], elementSize: 3 * 4)
+            try budget.add(weights, elementSize: perParameter)
+            try budget.add(layerSizes[l + 1], elementSize: perParameter)
             guard densities[l] < 1 else { continue }
             try budget.add(weights, elementSize: 4 + 8 + 32)
             try budget.add(layerSizes[l] + layerSizes[l + 1] + 2, elementSize: 2 * 8)

@@ -148,7 +148,7 @@ public final class TrainingRun {
     /// set) and the evaluation workspace, against this machine's memory.
     private func checkMemory(_ network: NetworkConfiguration, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
         var budget = MemoryBudget("the network \(network.layerSizes.map(String.init).joined(separator: ",")) with --batch-size \(training.batchSize)")
-        try network.addMemory(to: &budget)
+        try network.addMemory(to: &budget, optimizerStates: training.optimizerStateNames.count)
         if training.dynamicSparsity?.grow == .gradient {   // one layer at a time: a block of its dense gradient, the candidates
             let largest = (0..<network.layerCount).filter { network.densities[$0] < 1 }.map { l -> Double in
                 let columns = network.layerSizes[l], rows = network.layerSizes[l + 1]
