@@ -27,8 +27,13 @@ final class ConsoleReporter: TrainingReporter {
         let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
         print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
         for (l, layer) in s.layers.enumerated() {
-            print(String(format: "  layer %d: %6d → %-6d %@ density %.5f, %d weights, %@",
-                         l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation))
+            if layer.activation.isEmpty {   // batch norm, dropout, softmax
+                print(String(format: "  layer %d: %6d → %-6d %@", l + 1, layer.inputs, layer.outputs, layer.kind)
+                      + (layer.weights > 0 ? ", \(layer.weights) parameters" : ""))
+            } else {
+                print(String(format: "  layer %d: %6d → %-6d %@ density %.5f, %d weights, %@",
+                             l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation))
+            }
         }
         print("  \(s.parameters) parameters (weights and biases)" + (s.ranks > 1 ? ", \(s.bytesPerStep) bytes allreduced per step" : ""))
         if let text = s.dynamicSparsity { print("  dynamic sparsity: \(text)") }

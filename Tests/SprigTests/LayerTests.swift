@@ -218,6 +218,42 @@ final class LayerTests: XCTestCase {
         for (name, values) in a { XCTAssertEqual(b[name]?.map(\.bitPattern), values.map(\.bitPattern), name) }
     }
 
+    /// Dynamic sparse training with batch norm and dropout between the linear layers: gradient
+    /// regrow reads each linear layer's own input and ΔZ, and 2 ranks follow one process.
+    func testTopologyChangesWithBatchNormAndDropout() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        let rule = ["--epochs", "1", "--prune", "magnitude:0.3", "--grow", "gradient", "--regrow-every", "4"]
+        let single = try CommandLineTests.sprig(job(dir, "single", rule))
+        XCTAssertEqual(single.status, 0, single.errors)
+        let result = try mpirun(2, job(dir, "two", rule))
+        XCTAssertEqual(result.status, 0, result.errors)
+        let static_ = try CommandLineTests.sprig(job(dir, "static", ["--epochs", "1"]))
+        XCTAssertEqual(static_.status, 0, static_.errors)
+        let one = try saved("\(dir)/single.npz"), two = try saved("\(dir)/two.npz"), fixed = try saved("\(dir)/static.npz")
+        let indices = try NPZArchive.read(path: "\(dir)/single.npz")["W1.indices"]?.integers()
+        let indicesTwo = try NPZArchive.read(path: "\(dir)/two.npz")["W1.indices"]?.integers()
+        let indicesStatic = try NPZArchive.read(path: "\(dir)/static.npz")["W1.indices"]?.integers()
+        XCTAssertEqual(indices, indicesTwo, "the patterns differ between 1 and 2 ranks")
+        XCTAssertNotEqual(indices, indicesStatic, "the topology never changed")
+        XCTAssertNotEqual(one["W1.data"], fixed["W1.data"])
+        for (name, values) in one {
+            let difference = relativeDifference(two[name] ?? [], values)
+            XCTAssertLessThanOrEqual(difference, 1e-5, "2 ranks: \(name) differs from one process by \(difference)")
+        }
+    }
+
+    /// Weights saved with batch norm (γ, β, running statistics) load back exactly.
+    func testBatchNormWeightsRoundTrip() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        XCTAssertEqual(try CommandLineTests.sprig(job(dir, "trained", ["--max-steps", "5"])).status, 0)
+        let again = try CommandLineTests.sprig(job(dir, "again", ["--load-weights", "\(dir)/trained.npz", "--max-steps", "0"]))
+        XCTAssertEqual(again.status, 0, again.errors)
+        let a = try saved("\(dir)/trained.npz"), b = try saved("\(dir)/again.npz")
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (name, values) in a { XCTAssertEqual(b[name]?.map(\.bitPattern), values.map(\.bitPattern), name) }
+        XCTAssertNotEqual(a["gamma1"], [Float](repeating: 1, count: 24), "γ never trained")
+    }
+
     func testBadLayerListsGiveOneErrorLine() throws {
         let base = ["train", "--dataset", "synthetic", "--layer-sizes", "20,8,3", "--train-size", "50", "--test-size", "10",
                     "--epochs", "1", "--threads", "1"]
