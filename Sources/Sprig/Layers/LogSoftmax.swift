@@ -14,10 +14,7 @@ public final class LogSoftmax: Layer {
     public func forward(_ buffers: LayerBuffers, context: LayerContext) {
         let b = context.batch, k = size, x = buffers.input, y = buffers.output
         for j in 0..<b {
-            var m = -Float.infinity
-            for c in 0..<k { m = max(m, x[c * b + j]) }
-            var total: Float = 0
-            for c in 0..<k { total += exp(x[c * b + j] - m) }
+            let (m, total) = SoftmaxColumn.maximumAndTotal(x, classes: k, batch: b, column: j)
             let shift = m + log(total)
             for c in 0..<k { y[c * b + j] = x[c * b + j] - shift }
         }

@@ -15,15 +15,8 @@ public final class Softmax: Layer {
     public func forward(_ buffers: LayerBuffers, context: LayerContext) {
         let b = context.batch, k = size, x = buffers.input, y = buffers.output
         for j in 0..<b {
-            var m = -Float.infinity
-            for c in 0..<k { m = max(m, x[c * b + j]) }
-            var total: Float = 0
-            for c in 0..<k {
-                let e = exp(x[c * b + j] - m)
-                y[c * b + j] = e
-                total += e
-            }
-            for c in 0..<k { y[c * b + j] /= total }
+            let (m, total) = SoftmaxColumn.maximumAndTotal(x, classes: k, batch: b, column: j)
+            for c in 0..<k { y[c * b + j] = exp(x[c * b + j] - m) / total }
         }
     }
 
