@@ -11,6 +11,7 @@ struct LayerReference {
         case batchNorm(gamma: [Double], beta: [Double])
         case dropout(mask: [Double])   // K×B, the multiplier of each unit and example
         case softmax, logSoftmax
+        case srelu(al: [Double], tl: [Double], ar: [Double], tr: [Double])
     }
     var steps: [Step]
 
@@ -37,6 +38,10 @@ struct LayerReference {
             }
             if layer is Dropout { return .dropout(mask: masks[i] ?? []) }
             if layer is Softmax { return .softmax }
+            if let s = layer as? SReLU {
+                let v = { (g: ParameterGroup) in network.values(of: g).map(Double.init) }
+                return .srelu(al: v(s.leftSlope), tl: v(s.leftThreshold), ar: v(s.rightSlope), tr: v(s.rightThreshold))
+            }
             return .logSoftmax
         }
     }
@@ -66,6 +71,13 @@ struct LayerReference {
                 }
             case .dropout(let mask):
                 for i in a.indices { a[i] *= mask[i] }
+            case .srelu(let al, let tl, let ar, let tr):
+                for k in 0..<size {
+                    for j in 0..<b {
+                        let x = a[k * b + j]
+                        a[k * b + j] = x <= tl[k] ? tl[k] + al[k] * (x - tl[k]) : (x >= tr[k] ? tr[k] + ar[k] * (x - tr[k]) : x)
+                    }
+                }
             case .softmax, .logSoftmax:
                 for j in 0..<b {
                     let column = (0..<size).map { a[$0 * b + j] }

@@ -15,7 +15,7 @@ final class LayerTests: XCTestCase {
                                                  seed: 3, layers: layers)
         let network = try Network(configuration)
         var g = RandomGenerator(seed: 17)
-        for group in network.parameters.groups where group.name != "weights" {   // biases, γ, β away from 0 and 1
+        for group in network.parameters.groups where ["bias", "gamma", "beta"].contains(group.name) {   // away from 0 and 1
             for i in group.range { network.parameters.values[i] = g.uniform(0.5, 1.5) * (group.name == "beta" || group.name == "bias" ? 0.2 : 1) }
         }
         let x = randomFloats(sizes[0] * batch, seed: 21)
@@ -56,6 +56,14 @@ final class LayerTests: XCTestCase {
                         case .batchNorm(var gamma, var beta):
                             if group.name == "gamma" { gamma[slot] += delta } else { beta[slot] += delta }
                             r.steps[i] = .batchNorm(gamma: gamma, beta: beta)
+                        case .srelu(var al, var tl, var ar, var tr):
+                            switch group.name {
+                            case "al": al[slot] += delta
+                            case "tl": tl[slot] += delta
+                            case "ar": ar[slot] += delta
+                            default: tr[slot] += delta
+                            }
+                            r.steps[i] = .srelu(al: al, tl: tl, ar: ar, tr: tr)
                         default: XCTFail("layer \(i) has no parameters")
                         }
                         return r.loss(loss, x: xd, labels: labels, batch: batch)
@@ -80,6 +88,12 @@ final class LayerTests: XCTestCase {
         try checkGradients([.linear(.sigmoid), .linear(.identity), .softmax], sizes: [6, 5, 4], densities: [0.7, 1], loss: .crossEntropy)
         try checkGradients([.dropout(0.2), .linear(.leakyReLU(0.1)), .batchNorm, .linear(.identity), .logSoftmax],
                            sizes: [6, 5, 4], densities: [0.7, 0.9], loss: .negativeLogLikelihood)
+    }
+
+    /// SReLU's four parameters per neuron; its initial values put inputs on all three pieces.
+    func testSReLUGradients() throws {
+        try checkGradients([.linear(.identity), .srelu(al: 0.2, tl: -0.3, ar: 0.5, tr: 0.4), .linear(.identity)],
+                           sizes: [6, 5, 4], densities: [0.8, 1], loss: .softmaxCrossEntropy, batch: 8)
     }
 
     /// The mask of (seed, step, example, unit) is the same wherever the example sits in the
@@ -242,16 +256,18 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    /// Weights saved with batch norm (γ, β, running statistics) load back exactly.
-    func testBatchNormWeightsRoundTrip() throws {
+    /// Weights saved with batch norm (γ, β, running statistics) and SReLU load back exactly.
+    func testBatchNormAndSReLUWeightsRoundTrip() throws {
         let dir = try TestFiles.makeDirectory(self)
-        XCTAssertEqual(try CommandLineTests.sprig(job(dir, "trained", ["--max-steps", "5"])).status, 0)
-        let again = try CommandLineTests.sprig(job(dir, "again", ["--load-weights", "\(dir)/trained.npz", "--max-steps", "0"]))
+        let layers = ["--layers", "SReLU;BatchNorm;ReLU;BatchNorm;Linear"]
+        XCTAssertEqual(try CommandLineTests.sprig(job(dir, "trained", layers + ["--max-steps", "5"])).status, 0)
+        let again = try CommandLineTests.sprig(job(dir, "again", layers + ["--load-weights", "\(dir)/trained.npz", "--max-steps", "0"]))
         XCTAssertEqual(again.status, 0, again.errors)
         let a = try saved("\(dir)/trained.npz"), b = try saved("\(dir)/again.npz")
         XCTAssertEqual(Set(a.keys), Set(b.keys))
         for (name, values) in a { XCTAssertEqual(b[name]?.map(\.bitPattern), values.map(\.bitPattern), name) }
         XCTAssertNotEqual(a["gamma1"], [Float](repeating: 1, count: 24), "γ never trained")
+        XCTAssertNotEqual(a["srelu1.tr"], [Float](repeating: 1, count: 24), "SReLU's t_r never trained")
     }
 
     func testBadLayerListsGiveOneErrorLine() throws {
@@ -261,6 +277,7 @@ final class LayerTests: XCTestCase {
             (["--layers", "ReLU;Swish"], ["--layers", "unknown layer 'Swish'"]),
             (["--layers", "AllReLU(x);Linear"], ["--layers", "AllReLU(x)", "finite number"]),
             (["--layers", "ReLU(0.1);Linear"], ["--layers", "takes no parameter"]),
+            (["--layers", "SReLU(1,2);Linear"], ["--layers", "four finite numbers"]),
             (["--layers", "BatchNorm;ReLU;Linear"], ["--layers", "BatchNorm comes first"]),
             (["--layers", "ReLU;ReLU;Linear"], ["--layers", "3 linear layers", "make 2"]),
             (["--layers", "ReLU;Linear", "--activation", "tanh"], ["--layers", "--activation"]),

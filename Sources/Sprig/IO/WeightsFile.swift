@@ -7,7 +7,7 @@ import Foundation
 /// - dense layer: `W{k}` (<f4, K×D, as PyTorch's `nn.Linear.weight`);
 /// - bias: `b{k}` (<f4, K);
 /// and for batch norm k = 1, 2, … (in layer order): `gamma{k}`, `beta{k}` (<f4, its size) and
-/// the running statistics `bn{k}.mean`, `bn{k}.var`.
+/// the running statistics `bn{k}.mean`, `bn{k}.var`; for SReLU k: `srelu{k}.al`, `.tl`, `.ar`, `.tr`.
 /// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
 /// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
@@ -31,7 +31,17 @@ public enum WeightsFile {
             arrays.append(("beta\(k)", NPYArray(.float32(Array(network.values(of: norm.beta))))))
             for state in norm.state { arrays.append((state.name, NPYArray(.float32(state.values.array)))) }
         }
+        for (k, srelu) in sreLUs(of: network) {
+            for group in srelu.parameterGroups {
+                arrays.append(("srelu\(k).\(group.name)", NPYArray(.float32(Array(network.values(of: group))))))
+            }
+        }
         try NPZArchive.write(arrays, to: path)
+    }
+
+    /// The SReLU layers of `network` with their 1-based numbers.
+    private static func sreLUs(of network: Network) -> [(Int, SReLU)] {
+        network.layers.compactMap { $0 as? SReLU }.enumerated().map { ($0.offset + 1, $0.element) }
     }
 
     /// The batch norms of `network` with their 1-based numbers.
@@ -132,17 +142,20 @@ public enum WeightsFile {
             _ = network.values(of: layer.weights).update(fromContentsOf: weightValues[l])
             _ = network.values(of: layer.bias).update(fromContentsOf: biasValues[l])
         }
+        var targets: [(String, UnsafeMutableBufferPointer<Float>)] = []
         for (k, norm) in batchNorms(of: network) {
-            let targets: [(String, UnsafeMutableBufferPointer<Float>)] = [
-                ("gamma\(k)", network.values(of: norm.gamma)), ("beta\(k)", network.values(of: norm.beta)),
-                (norm.runningMean.name, norm.runningMean.values.buffer), (norm.runningVariance.name, norm.runningVariance.values.buffer)]
-            for (name, target) in targets {
-                let given = try vector(name)
-                guard given.shape == [norm.size] else {
-                    throw SprigError.format(path: path, reason: "\(name) has shape \(given.shape) but batch norm \(k) has \(norm.size) features")
-                }
-                _ = target.update(fromContentsOf: try finiteFloats(name, given))
+            targets += [("gamma\(k)", network.values(of: norm.gamma)), ("beta\(k)", network.values(of: norm.beta)),
+                        (norm.runningMean.name, norm.runningMean.values.buffer), (norm.runningVariance.name, norm.runningVariance.values.buffer)]
+        }
+        for (k, srelu) in sreLUs(of: network) {
+            targets += srelu.parameterGroups.map { ("srelu\(k).\($0.name)", network.values(of: $0)) }
+        }
+        for (name, target) in targets {
+            let given = try vector(name)
+            guard given.shape == [target.count] else {
+                throw SprigError.format(path: path, reason: "\(name) has shape \(given.shape) but its layer has \(target.count) features")
             }
+            _ = target.update(fromContentsOf: try finiteFloats(name, given))
         }
         return network
     }

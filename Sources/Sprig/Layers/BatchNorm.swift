@@ -42,6 +42,8 @@ public final class BatchNorm: Layer {
         sums.initialize(repeating: 0, count: 2 * size)
     }
 
+    public func initialize(_ parameters: ParameterStore) { parameters.values(of: gamma).update(repeating: 1) }
+
     public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let b = context.batch, x = buffers.input, y = buffers.output, xHat = buffers.scratch
         let g = UnsafePointer(context.parameters.values.pointer + gamma.offset)

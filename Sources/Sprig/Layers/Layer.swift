@@ -19,6 +19,9 @@ public protocol Layer: AnyObject {
     /// A short description for the run's summary ("sparse linear, relu", "batch norm").
     var summary: String { get }
 
+    /// Sets the layer's parameters to their fixed initial values, where it has such (batch
+    /// norm's γ = 1, SReLU's thresholds); random initialisation is the network's.
+    func initialize(_ parameters: ParameterStore)
     func forward(_ buffers: LayerBuffers, context: LayerContext) throws
     func backward(_ buffers: LayerBuffers, context: LayerContext) throws
 }
@@ -26,4 +29,5 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var state: [LayerState] { [] }
     public var parameterGroups: [ParameterGroup] { [] }
+    public func initialize(_ parameters: ParameterStore) {}
 }

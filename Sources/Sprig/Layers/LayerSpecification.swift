@@ -11,6 +11,8 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
     case dropout(Double)
     case softmax
     case logSoftmax
+    /// A trainable S-shaped ReLU with these initial values for every neuron.
+    case srelu(al: Float, tl: Float, ar: Float, tr: Float)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
         case .dropout(let rate): return "dropout(\(rate))"
         case .softmax: return "softmax"
         case .logSoftmax: return "log-softmax"
+        case .srelu(let al, let tl, let ar, let tr): return "srelu(\(al),\(tl),\(ar),\(tr))"
         }
     }
 
@@ -46,6 +49,10 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
             case "tanh": try addLinear(.tanh)
             case "softmax": try addLinear(.identity); list.append(.softmax)
             case "logsoftmax": try addLinear(.identity); list.append(.logSoftmax)
+            case "srelu":
+                let values = try sreluParameters(entry, flag: flag)
+                try addLinear(.identity)
+                list.append(.srelu(al: values[0], tl: values[1], ar: values[2], tr: values[3]))
             case "batchnorm":
                 guard linear > 0 else {
                     throw SprigError.invalidArgument("\(flag) '\(text)': BatchNorm comes first; it must follow a linear layer")
@@ -53,7 +60,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
                 list.append(.batchNorm)
             default:
                 throw SprigError.invalidArgument("\(flag) '\(text)': unknown layer '\(entry)' (expected Linear, ReLU, LeakyReLU(a), "
-                                                 + "AllReLU(a), Sigmoid, Tanh, Softmax, LogSoftmax or BatchNorm)")
+                                                 + "AllReLU(a), Sigmoid, Tanh, SReLU or SReLU(al,tl,ar,tr), Softmax, LogSoftmax or BatchNorm)")
             }
         }
         return list
@@ -73,6 +80,17 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
         return result
     }
 
+    /// `SReLU` (Nerva's initial values a_l = 0, t_l = 0, a_r = 0, t_r = 1) or `SReLU(al,tl,ar,tr)`.
+    private static func sreluParameters(_ entry: String, flag: String) throws -> [Float] {
+        guard let open = entry.firstIndex(of: "(") else { return [0, 0, 0, 1] }
+        let inside = entry[entry.index(after: open)..<entry.index(before: entry.endIndex)]
+        let values = inside.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == 4, values.allSatisfy(\.isFinite) else {
+            throw SprigError.invalidArgument("\(flag): '\(entry)' needs four finite numbers, SReLU(al,tl,ar,tr), e.g. SReLU(0,0,0,1)")
+        }
+        return values
+    }
+
     /// "AllReLU(0.3)" → ("allrelu", a parser of the number in parentheses); names without one
     /// must not have parentheses.
     private static func nameAndArgument(_ entry: String, flag: String) throws -> (String, (String, String) throws -> Float) {
@@ -89,7 +107,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
             }
             return value
         }
-        if inside != nil && !["leakyrelu", "allrelu"].contains(key) {
+        if inside != nil && !["leakyrelu", "allrelu", "srelu"].contains(key) {
             throw SprigError.invalidArgument("\(flag): '\(entry)' takes no parameter")
         }
         return (key, parse)

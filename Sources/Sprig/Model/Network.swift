@@ -34,7 +34,7 @@ public final class Network {
     }
 
     /// A network with the given patterns of its linear layers (nil: dense layer); values all
-    /// zero but batch norms' gains (1).
+    /// zero but the layers' fixed initial values (batch norm's γ = 1, SReLU's thresholds).
     public init(_ configuration: NetworkConfiguration, patterns: [SparsityPattern?]) {
         precondition(patterns.count == configuration.layerCount)
         self.configuration = configuration
@@ -66,13 +66,14 @@ public final class Network {
             case .dropout(let rate): layers.append(Dropout(size: size, rate: Float(rate)))
             case .softmax: layers.append(Softmax(size: size))
             case .logSoftmax: layers.append(LogSoftmax(size: size))
+            case .srelu(let al, let tl, let ar, let tr): layers.append(SReLU(index: index, size: size, initial: (al, tl, ar, tr)))
             }
         }
         self.layers = layers
         self.linearLayers = linearLayers
         linearLayerPositions = positions
         parameters = ParameterStore(groups: layers.flatMap(\.parameterGroups))
-        for case let norm as BatchNorm in layers { parameters.values(of: norm.gamma).update(repeating: 1) }
+        for layer in layers { layer.initialize(parameters) }
     }
 
     /// Every layer's non-trainable state, in layer order.

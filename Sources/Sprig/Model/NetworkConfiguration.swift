@@ -29,7 +29,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     }
 
     /// What the layers other than the linear ones hold: their trainable parameters (batch
-    /// norm: γ and β per feature) and their non-trainable state (name and count, in layer order).
+    /// norm: γ and β per feature; SReLU: four per neuron) and their non-trainable state (name and count, in layer order).
     public var otherLayers: (parameters: Int, states: [(name: String, count: Int)]) {
         var size = layerSizes[0], linear = 0, batchNorms = 0
         var parameters = 0, states: [(String, Int)] = []
@@ -42,6 +42,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
                 batchNorms += 1
                 parameters += 2 * size
                 states += [("bn\(batchNorms).mean", size), ("bn\(batchNorms).var", size)]
+            case .srelu: parameters += 4 * size
             case .dropout, .softmax, .logSoftmax: break
             }
         }
@@ -82,7 +83,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
             case .linear: seenLinear = true
             case .dropout(let rate):
                 guard rate >= 0, rate < 1 else { throw SprigError.invalidField(.dropouts, ": rate \(rate) is not in [0, 1)") }
-            case .batchNorm, .softmax, .logSoftmax:
+            case .batchNorm, .softmax, .logSoftmax, .srelu:
                 guard seenLinear else { throw SprigError.invalidField(.layers, ": \(entry) comes first; it must follow a linear layer") }
             }
         }
