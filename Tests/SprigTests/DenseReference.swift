@@ -41,6 +41,7 @@ struct DenseReference {
         case .clippedReLU(let c): return min(Double(c), max(z, 0))
         case .tanh: return Foundation.tanh(z)
         case .sigmoid: return 1 / (1 + Foundation.exp(-z))
+        case .truncatedReLU(let e): return z < Double(e) ? 0 : z
         }
     }
 

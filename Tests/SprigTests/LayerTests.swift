@@ -91,9 +91,14 @@ final class LayerTests: XCTestCase {
     }
 
     /// SReLU's four parameters per neuron; its initial values put inputs on all three pieces.
-    func testSReLUGradients() throws {
+    func testSReLUAndTReLUGradients() throws {
         try checkGradients([.linear(.identity), .srelu(al: 0.2, tl: -0.3, ar: 0.5, tr: 0.4), .linear(.identity)],
                            sizes: [6, 5, 4], densities: [0.8, 1], loss: .softmaxCrossEntropy, batch: 8)
+        // TReLU(ε) is a fused activation: z < ε ? 0 : z.
+        try checkGradients([.linear(.truncatedReLU(0.05)), .linear(.identity)], sizes: [6, 5, 4], densities: [0.8, 1],
+                           loss: .softmaxCrossEntropy, batch: 8)
+        XCTAssertEqual(try LayerSpecification.parse("TReLU(0.1);SReLU;Linear"),
+                       [.linear(.truncatedReLU(0.1)), .linear(.identity), .srelu(al: 0, tl: 0, ar: 0, tr: 1), .linear(.identity)])
     }
 
     /// The mask of (seed, step, example, unit) is the same wherever the example sits in the

@@ -6,12 +6,14 @@ import Foundation
 /// - `allReLU(α)`: z < 0 ? α·z : z for any α, also negative or above 1 (Nerva's AllReLU,
 ///   from "Truly Sparse Neural Networks at Scale").
 /// - `clippedReLU(c)`: min(c, max(0, z)) (the Graph Challenge's activation, with c = 32).
+/// - `truncatedReLU(ε)`: z < ε ? 0 : z (Nerva's TReLU; ReLU for ε = 0).
 public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
     case identity
     case relu
     case leakyReLU(Float)
     case allReLU(Float)
     case clippedReLU(Float)
+    case truncatedReLU(Float)
     case tanh
     case sigmoid
 
@@ -31,13 +33,14 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case "leaky_relu", "leakyrelu": self = .leakyReLU(try alpha())
         case "all_relu", "allrelu": self = .allReLU(try alpha())
         case "clipped_relu", "clippedrelu", "relu_clip": self = .clippedReLU(try alpha())
+        case "trelu", "truncated_relu": self = .truncatedReLU(try alpha())
         case "tanh": self = .tanh
         case "sigmoid", "logistic": self = .sigmoid
         default:
-            throw specification.error("unknown activation (expected relu, leaky_relu:A, all_relu:A, clipped_relu:C, tanh, sigmoid or identity)")
+            throw specification.error("unknown activation (expected relu, leaky_relu:A, all_relu:A, clipped_relu:C, trelu:E, tanh, sigmoid or identity)")
         }
         switch self {
-        case .leakyReLU, .allReLU, .clippedReLU: break
+        case .leakyReLU, .allReLU, .clippedReLU, .truncatedReLU: break
         default: try specification.expectParameters(0...0, usage: "\(name) without a parameter")
         }
     }
@@ -49,6 +52,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .leakyReLU(let a): return "leaky_relu:\(a)"
         case .allReLU(let a): return "all_relu:\(a)"
         case .clippedReLU(let c): return "clipped_relu:\(c)"
+        case .truncatedReLU(let e): return "trelu:\(e)"
         case .tanh: return "tanh"
         case .sigmoid: return "sigmoid"
         }
@@ -62,6 +66,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .leakyReLU(let a): return max(z, a * z)
         case .allReLU(let a): return z < 0 ? a * z : z
         case .clippedReLU(let c): return min(c, max(0, z))
+        case .truncatedReLU(let e): return z < e ? 0 : z
         case .tanh: return Foundation.tanh(z)
         case .sigmoid: return 1 / (1 + exp(-z))
         }
@@ -75,6 +80,7 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         case .leakyReLU(let a): return z < a * z ? a : 1
         case .allReLU(let a): return z < 0 ? a : 1
         case .clippedReLU(let c): return z > 0 && z < c ? 1 : 0
+        case .truncatedReLU(let e): return z < e ? 0 : 1
         case .tanh: let t = Foundation.tanh(z); return 1 - t * t
         case .sigmoid: let s = 1 / (1 + exp(-z)); return s * (1 - s)
         }

@@ -27,7 +27,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
 
     /// Nerva's `--layers` list, e.g. `ReLU;BatchNorm;AllReLU(0.3);Linear`: one entry per
     /// linear layer naming its activation (`Linear` = identity, `ReLU`, `LeakyReLU(a)`,
-    /// `AllReLU(a)`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax` — the last two a linear layer
+    /// `AllReLU(a)`, `TReLU(e)`, `SReLU`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax` — the last two a linear layer
     /// followed by that layer), plus `BatchNorm` entries, each a layer after the one before it.
     /// Errors name `flag`.
     public static func parse(_ text: String, flag: String = "--layers") throws -> [LayerSpecification] {
@@ -45,6 +45,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
             case "relu": try addLinear(.relu)
             case "leakyrelu": try addLinear(.leakyReLU(try argument("leakyrelu", "LeakyReLU(0.1)")))
             case "allrelu": try addLinear(.allReLU(try argument("allrelu", "AllReLU(0.3)")))
+            case "trelu": try addLinear(.truncatedReLU(try argument("trelu", "TReLU(1e-30)")))
             case "sigmoid": try addLinear(.sigmoid)
             case "tanh": try addLinear(.tanh)
             case "softmax": try addLinear(.identity); list.append(.softmax)
@@ -107,7 +108,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
             }
             return value
         }
-        if inside != nil && !["leakyrelu", "allrelu", "srelu"].contains(key) {
+        if inside != nil && !["leakyrelu", "allrelu", "trelu", "srelu"].contains(key) {
             throw SprigError.invalidArgument("\(flag): '\(entry)' takes no parameter")
         }
         return (key, parse)
