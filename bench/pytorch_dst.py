@@ -220,9 +220,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     pm.configure_torch(args)
     sizes, densities = pm.layer_densities(args)
-    torch.manual_seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
-    mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
+    gen, mask_dtype = pm.seed_everything(args)
 
     xtr, ytr, xte, yte = pm.load_data(args, sizes)
 
@@ -232,20 +230,11 @@ def main(argv=None):
     pm.preallocate_training_state(model, optimizer)
     loss_fn = nn.CrossEntropyLoss()
 
-    bs = args.batch_size
-    n_train = xtr.shape[0]
-    n_batches = n_train // bs
-    if n_batches == 0:
-        raise SystemExit("fewer training examples than one batch")
+    n_batches = pm.batch_count(xtr.shape[0], args.batch_size)
     total_steps = n_batches * args.epochs
     topo = Topology(args, model, optimizer, n_batches, total_steps)
 
-    total_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    print(json.dumps({"layer_sizes": sizes,
-                      "densities": [round(k / (a * b), 6) for k, a, b in
-                                    zip(model.nonzeros, sizes[:-1], sizes[1:])],
-                      "nonzeros": model.nonzeros,
-                      "overall_density": round(sum(model.nonzeros) / total_w, 6),
+    print(json.dumps({**pm.model_summary(model, sizes),
                       "threads": torch.get_num_threads(),
                       "initializer": args.initializer,
                       "prune": args.prune, "grow": args.grow,
@@ -257,93 +246,54 @@ def main(argv=None):
     metrics_file = open(args.metrics, "w") if args.metrics else None
     shuffle_gen = torch.Generator().manual_seed(args.seed + 7)
     sparse = [i for i, m in enumerate(model.masks) if m is not None]
-    t = 0
+    step = {"t": 0, "regrown": 0, "topology_seconds": 0.0, "logs": []}
+
+    def before_step():
+        step["t"] += 1
+        if topo.needs_gradient(step["t"]):
+            # The dense gradient of this batch, kept before the optimizer step (which may
+            # update gradients in place).
+            t0 = time.perf_counter()
+            grads = {i: model.layers[i].weight.grad.detach().view(-1).abs() for i in sparse}
+            step["topology_seconds"] += time.perf_counter() - t0
+            return grads
+        return None
+
+    def after_step(grads):
+        t = step["t"]
+        if topo.due(t):
+            t0 = time.perf_counter()
+            fraction, layers = topo.step(t, grads)
+            step["topology_seconds"] += time.perf_counter() - t0
+            step["regrown"] += sum(e[2] for e in layers)
+            step["logs"].append({"regrow_step": t, "fraction": fraction,
+                                 "pruned": [e[1] for e in layers],
+                                 "grown": [e[2] for e in layers],
+                                 "new_positions": [e[4] for e in layers],
+                                 "nonzeros": [e[3] for e in layers]})
+            if args.check_topology:
+                topo.verify(layers)
+
     for epoch in range(1, args.epochs + 1):
-        perm = torch.randperm(n_train, generator=shuffle_gen)
-        xs = xtr[perm]
-        ys = ytr[perm]
-        del perm
-        model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64)
-        correct = torch.zeros((), dtype=torch.int64)
-        regrown = 0
-        topology_seconds = 0.0
-        regrow_logs = []
-        start = time.perf_counter()
-        cpu_start = time.process_time()
-        for b in range(n_batches):
-            x = xs[b * bs:(b + 1) * bs]
-            y = ys[b * bs:(b + 1) * bs]
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            t += 1
-            grads = None
-            t0 = None
-            if topo.needs_gradient(t):
-                # The dense gradient of this batch, kept before the optimizer step (which
-                # may update gradients in place).
-                t0 = time.perf_counter()
-                grads = {i: model.layers[i].weight.grad.detach().view(-1).abs()
-                         for i in sparse}
-                topology_seconds += time.perf_counter() - t0
-            optimizer.step()
-            model.apply_masks()
-            if topo.due(t):
-                t0 = time.perf_counter()
-                fraction, layers = topo.step(t, grads)
-                topology_seconds += time.perf_counter() - t0
-                regrown += sum(e[2] for e in layers)
-                regrow_logs.append({"regrow_step": t, "fraction": fraction,
-                                    "pruned": [e[1] for e in layers],
-                                    "grown": [e[2] for e in layers],
-                                    "new_positions": [e[4] for e in layers],
-                                    "nonzeros": [e[3] for e in layers]})
-                if args.check_topology:
-                    topo.verify(layers)
-            with torch.no_grad():
-                loss_sum += loss.detach()
-                correct += (out.argmax(dim=1) == y).sum()
-        seconds = time.perf_counter() - start
-        cpu_seconds = time.process_time() - cpu_start
+        xs, ys = pm.shuffled(xtr, ytr, shuffle_gen)
+        step.update(regrown=0, topology_seconds=0.0, logs=[])
+        loss_sum, correct, seconds, cpu_seconds = pm.train_epoch(
+            model, optimizer, loss_fn, xs, ys, args.batch_size, n_batches,
+            before_step, after_step)
         del xs, ys
-        for entry in regrow_logs:
+        for entry in step["logs"]:
             print(json.dumps(entry), flush=True)
 
-        model.eval()
-        test_correct = 0
-        test_loss = 0.0
         eval_start = time.perf_counter()
-        with torch.no_grad():
-            for i in range(0, xte.shape[0], 1000):
-                out = model(xte[i:i + 1000])
-                test_loss += float(nn.functional.cross_entropy(out, yte[i:i + 1000],
-                                                               reduction="sum"))
-                test_correct += int((out.argmax(dim=1) == yte[i:i + 1000]).sum())
+        test_loss, test_correct = pm.evaluate(model, xte, yte)
         evaluation_seconds = time.perf_counter() - eval_start
-        n_seen = n_batches * bs
-        n_test = xte.shape[0]
-        record = {
-            "epoch": epoch,
-            "loss": float(loss_sum) / n_batches,
-            "train_accuracy": int(correct) / n_seen,
-            "test_loss": test_loss / n_test if n_test else None,
-            "test_accuracy": test_correct / n_test if n_test else None,
-            "learning_rate": args.learning_rate,
-            "seconds": seconds,
-            "examples_per_second": n_seen / seconds,
-            "evaluation_seconds": evaluation_seconds,
-            "regrown": regrown,
-            "topology_seconds": topology_seconds,
-            "cpu_seconds": cpu_seconds,
-        }
-        print(json.dumps(record), flush=True)
-        if metrics_file:
-            metrics_file.write(json.dumps(record) + "\n")
-            metrics_file.flush()
-        if not math.isfinite(record["loss"]):
-            print("loss is not finite; stopping", file=sys.stderr)
+        record = pm.epoch_record(epoch, loss_sum, correct, n_batches, args.batch_size, seconds,
+                                 cpu_seconds, test_correct, xte.shape[0], test_loss=test_loss,
+                                 learning_rate=args.learning_rate,
+                                 evaluation_seconds=evaluation_seconds,
+                                 extra={"regrown": step["regrown"],
+                                        "topology_seconds": step["topology_seconds"]})
+        if not pm.write_metrics(record, metrics_file):
             break
     if metrics_file:
         metrics_file.close()

@@ -23,7 +23,6 @@ test_accuracy, learning_rate, seconds, examples_per_second, evaluation_seconds (
 """
 
 import json
-import math
 import os
 import re
 import sys
@@ -185,33 +184,17 @@ def build_parser():
     return p
 
 
-def evaluate(model, xte, yte):
-    model.eval()
-    correct = 0
-    loss = 0.0
-    with torch.no_grad():
-        for i in range(0, xte.shape[0], 1000):
-            out = model(xte[i:i + 1000])
-            loss += float(nn.functional.cross_entropy(out, yte[i:i + 1000], reduction="sum"))
-            correct += int((out.argmax(dim=1) == yte[i:i + 1000]).sum())
-    return loss, correct
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     pm.configure_torch(args)
     sizes, densities = pm.layer_densities(args)
-    if any(not (0.0 <= d <= 1.0) for d in densities):
-        raise SystemExit(f"densities must be in [0, 1]: {densities}")
+    pm.check_densities(densities)
     after = parse_layers(args.layers, sizes)
     dropouts = parse_dropouts(args.dropouts, len(sizes) - 1)
-    torch.manual_seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
-    mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
+    gen, mask_dtype = pm.seed_everything(args)
 
     xtr, ytr, xte, yte = pm.load_data(args, sizes)
-    if ytr.numel() and int(ytr.max()) >= sizes[-1]:
-        raise SystemExit("more classes in the data than outputs")
+    pm.check_classes(ytr, sizes)
 
     model = LayeredMLP(sizes, densities, gen, mask_dtype, after, dropouts)
     pm.initialize(model, args.initializer, gen)
@@ -219,12 +202,7 @@ def main(argv=None):
     pm.preallocate_training_state(model, optimizer)
     loss_fn = nn.CrossEntropyLoss()
 
-    total_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    print(json.dumps({"layer_sizes": sizes,
-                      "densities": [round(k / (a * b), 6) for k, a, b in
-                                    zip(model.nonzeros, sizes[:-1], sizes[1:])],
-                      "nonzeros": model.nonzeros,
-                      "overall_density": round(sum(model.nonzeros) / total_w, 6),
+    print(json.dumps({**pm.model_summary(model, sizes),
                       "threads": torch.get_num_threads(),
                       "initializer": args.initializer,
                       "optimizer": args.optimizer,
@@ -238,62 +216,23 @@ def main(argv=None):
                       "torch": torch.__version__}), flush=True)
 
     metrics_file = open(args.metrics, "w") if args.metrics else None
-    bs = args.batch_size
-    n_train = xtr.shape[0]
-    n_batches = n_train // bs          # the last partial batch (if any) is dropped
-    if n_batches == 0:
-        raise SystemExit("fewer training examples than one batch")
+    n_batches = pm.batch_count(xtr.shape[0], args.batch_size)
     shuffle_gen = torch.Generator().manual_seed(args.seed + 7)
 
     for epoch in range(1, args.epochs + 1):
-        perm = torch.randperm(n_train, generator=shuffle_gen)
-        xs = xtr[perm]
-        ys = ytr[perm]
-        del perm
-        model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64)
-        correct = torch.zeros((), dtype=torch.int64)
-        start = time.perf_counter()
-        cpu_start = time.process_time()
-        for b in range(n_batches):
-            x = xs[b * bs:(b + 1) * bs]
-            y = ys[b * bs:(b + 1) * bs]
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            optimizer.step()
-            model.apply_masks()
-            with torch.no_grad():
-                loss_sum += loss.detach()
-                correct += (out.argmax(dim=1) == y).sum()
-        seconds = time.perf_counter() - start
-        cpu_seconds = time.process_time() - cpu_start
+        xs, ys = pm.shuffled(xtr, ytr, shuffle_gen)
+        loss_sum, correct, seconds, cpu_seconds = pm.train_epoch(
+            model, optimizer, loss_fn, xs, ys, args.batch_size, n_batches)
         del xs, ys
 
         eval_start = time.perf_counter()
-        test_loss, test_correct = evaluate(model, xte, yte)
+        test_loss, test_correct = pm.evaluate(model, xte, yte)
         evaluation_seconds = time.perf_counter() - eval_start
-        n_seen = n_batches * bs
-        n_test = xte.shape[0]
-        record = {
-            "epoch": epoch,
-            "loss": float(loss_sum) / n_batches,
-            "train_accuracy": int(correct) / n_seen,
-            "test_loss": test_loss / n_test if n_test else None,
-            "test_accuracy": test_correct / n_test if n_test else None,
-            "learning_rate": args.learning_rate,
-            "seconds": seconds,
-            "examples_per_second": n_seen / seconds,
-            "evaluation_seconds": evaluation_seconds,
-            "cpu_seconds": cpu_seconds,
-        }
-        print(json.dumps(record), flush=True)
-        if metrics_file:
-            metrics_file.write(json.dumps(record) + "\n")
-            metrics_file.flush()
-        if not math.isfinite(record["loss"]):
-            print("loss is not finite; stopping", file=sys.stderr)
+        record = pm.epoch_record(epoch, loss_sum, correct, n_batches, args.batch_size, seconds,
+                                 cpu_seconds, test_correct, xte.shape[0], test_loss=test_loss,
+                                 learning_rate=args.learning_rate,
+                                 evaluation_seconds=evaluation_seconds)
+        if not pm.write_metrics(record, metrics_file):
             break
     if metrics_file:
         metrics_file.close()

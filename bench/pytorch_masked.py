@@ -406,23 +406,140 @@ def load_data(args, sizes):
     return load_fashion_mnist(args.data_dir, args.train_size, args.test_size)
 
 
+def check_densities(densities):
+    if any(not (0.0 <= d <= 1.0) for d in densities):
+        raise SystemExit(f"densities must be in [0, 1]: {densities}")
+
+
+def seed_everything(args):
+    """Seed torch; (the model's generator, the masks' dtype)."""
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
+    return gen, mask_dtype
+
+
+def check_classes(ytr, sizes):
+    if ytr.numel() and int(ytr.max()) >= sizes[-1]:
+        raise SystemExit("more classes in the data than outputs")
+
+
+def model_summary(model, sizes):
+    """The first keys of a run's header line: sizes, actual densities, nonzeros."""
+    total_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return {"layer_sizes": sizes,
+            "densities": [round(k / (a * b), 6) for k, a, b in
+                          zip(model.nonzeros, sizes[:-1], sizes[1:])],
+            "nonzeros": model.nonzeros,
+            "overall_density": round(sum(model.nonzeros) / total_w, 6)}
+
+
+def batch_count(n_train, batch_size):
+    """Full batches per epoch (the last partial batch, if any, is dropped)."""
+    n_batches = n_train // batch_size
+    if n_batches == 0:
+        raise SystemExit("fewer training examples than one batch")
+    return n_batches
+
+
+def shuffled(x, y, generator):
+    """x and y in a new random order (data handling: not timed)."""
+    perm = torch.randperm(x.shape[0], generator=generator)
+    return x[perm], y[perm]
+
+
+def train_epoch(model, optimizer, loss_fn, xs, ys, batch_size, n_batches,
+                before_step=None, after_step=None):
+    """One timed pass over n_batches batches: forward, loss, backward, [before_step()],
+    optimizer step, masks, [after_step(what before_step returned)].  Returns (summed loss,
+    correct predictions, wall seconds, CPU seconds of all threads)."""
+    model.train()
+    loss_sum = torch.zeros((), dtype=torch.float64)
+    correct = torch.zeros((), dtype=torch.int64)
+    bs = batch_size
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    for b in range(n_batches):
+        x = xs[b * bs:(b + 1) * bs]
+        y = ys[b * bs:(b + 1) * bs]
+        optimizer.zero_grad(set_to_none=True)
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        state = before_step() if before_step else None
+        optimizer.step()
+        model.apply_masks()
+        if after_step:
+            after_step(state)
+        with torch.no_grad():
+            loss_sum += loss.detach()
+            correct += (out.argmax(dim=1) == y).sum()
+    return loss_sum, correct, time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def evaluate(model, x, y, batch=1000):
+    """(summed cross-entropy, correct predictions) on x, y in eval mode (not timed)."""
+    model.eval()
+    correct = 0
+    loss = 0.0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            out = model(x[i:i + batch])
+            loss += float(nn.functional.cross_entropy(out, y[i:i + batch], reduction="sum"))
+            correct += int((out.argmax(dim=1) == y[i:i + batch]).sum())
+    return loss, correct
+
+
+def epoch_record(epoch, loss_sum, correct, n_batches, batch_size, seconds, cpu_seconds,
+                 test_correct, n_test, test_loss=None, learning_rate=None,
+                 evaluation_seconds=None, extra=None):
+    """An epoch's metrics line; test_loss (summed), learning_rate, evaluation_seconds and
+    extra (a dict, before cpu_seconds) only when given."""
+    n_seen = n_batches * batch_size
+    record = {"epoch": epoch,
+              "loss": float(loss_sum) / n_batches,
+              "train_accuracy": int(correct) / n_seen}
+    if test_loss is not None:
+        record["test_loss"] = test_loss / n_test if n_test else None
+    record["test_accuracy"] = test_correct / n_test if n_test else None
+    if learning_rate is not None:
+        record["learning_rate"] = learning_rate
+    record["seconds"] = seconds
+    record["examples_per_second"] = n_seen / seconds
+    if evaluation_seconds is not None:
+        record["evaluation_seconds"] = evaluation_seconds
+    record.update(extra or {})
+    # CPU time of all threads; far below threads*seconds means CPU contention
+    record["cpu_seconds"] = cpu_seconds
+    return record
+
+
+def write_metrics(record, metrics_file):
+    """Print the epoch's record and append it to the metrics file (if any); False when the
+    loss is not finite (then stop training)."""
+    print(json.dumps(record), flush=True)
+    if metrics_file:
+        metrics_file.write(json.dumps(record) + "\n")
+        metrics_file.flush()
+    if not math.isfinite(record["loss"]):
+        print("loss is not finite; stopping", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     rss_after_import = peak_rss_mb()   # the CUDA-enabled PyPI wheel alone costs ~0.5 GB
     configure_torch(args)
     sizes, densities = layer_densities(args)
-    if any(not (0.0 <= d <= 1.0) for d in densities):
-        raise SystemExit(f"densities must be in [0, 1]: {densities}")
+    check_densities(densities)
 
-    torch.manual_seed(args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
-    mask_dtype = torch.float32 if args.mask_dtype == "float32" else torch.bool
+    gen, mask_dtype = seed_everything(args)
     mask_bytes = 4 if mask_dtype == torch.float32 else 1
 
     # ---- data (excluded from all timings) ----
     xtr, ytr, xte, yte = load_data(args, sizes)
-    if ytr.numel() and int(ytr.max()) >= sizes[-1]:
-        raise SystemExit("more classes in the data than outputs")
+    check_classes(ytr, sizes)
 
     # ---- model ----
     nonzeros_est = [int(math.floor(d * a * b + 0.5)) for d, a, b in zip(densities, sizes[:-1], sizes[1:])]
@@ -447,77 +564,25 @@ def main(argv=None):
         raise
     loss_fn = nn.CrossEntropyLoss()
 
-    actual = [k / (a * b) for k, a, b in zip(model.nonzeros, sizes[:-1], sizes[1:])]
-    total_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    print(json.dumps({"layer_sizes": sizes,
-                      "densities": [round(d, 6) for d in actual],
-                      "nonzeros": model.nonzeros,
-                      "overall_density": round(sum(model.nonzeros) / total_w, 6),
+    print(json.dumps({**model_summary(model, sizes),
                       "threads": torch.get_num_threads(),
                       "flush_denormal": bool(args.flush_denormal),
                       "torch": torch.__version__,
                       "rss_after_import_mb": round(rss_after_import, 1)}), flush=True)
 
     metrics_file = open(args.metrics, "w") if args.metrics else None
-    bs = args.batch_size
-    n_train = xtr.shape[0]
-    n_batches = n_train // bs          # the last partial batch (if any) is dropped
-    if n_batches == 0:
-        raise SystemExit("fewer training examples than one batch")
+    n_batches = batch_count(xtr.shape[0], args.batch_size)
     shuffle_gen = torch.Generator().manual_seed(args.seed + 7)
 
     for epoch in range(1, args.epochs + 1):
-        # Shuffle (data handling: not timed).
-        perm = torch.randperm(n_train, generator=shuffle_gen)
-        xs = xtr[perm]
-        ys = ytr[perm]
-        del perm
-
-        model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64)
-        correct = torch.zeros((), dtype=torch.int64)
-        start = time.perf_counter()
-        cpu_start = time.process_time()
-        for b in range(n_batches):
-            x = xs[b * bs:(b + 1) * bs]
-            y = ys[b * bs:(b + 1) * bs]
-            optimizer.zero_grad(set_to_none=True)
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            optimizer.step()
-            model.apply_masks()
-            with torch.no_grad():
-                loss_sum += loss.detach()
-                correct += (out.argmax(dim=1) == y).sum()
-        seconds = time.perf_counter() - start
-        cpu_seconds = time.process_time() - cpu_start
+        xs, ys = shuffled(xtr, ytr, shuffle_gen)
+        loss_sum, correct, seconds, cpu_seconds = train_epoch(
+            model, optimizer, loss_fn, xs, ys, args.batch_size, n_batches)
         del xs, ys
-
-        # Evaluation (not timed).
-        model.eval()
-        test_correct = 0
-        with torch.no_grad():
-            for i in range(0, xte.shape[0], 1000):
-                out = model(xte[i:i + 1000])
-                test_correct += int((out.argmax(dim=1) == yte[i:i + 1000]).sum())
-        n_seen = n_batches * bs
-        record = {
-            "epoch": epoch,
-            "loss": float(loss_sum) / n_batches,
-            "train_accuracy": int(correct) / n_seen,
-            "test_accuracy": test_correct / xte.shape[0] if xte.shape[0] else None,
-            "seconds": seconds,
-            "examples_per_second": n_seen / seconds,
-            # extra: CPU time of all threads; far below threads*seconds means CPU contention
-            "cpu_seconds": cpu_seconds,
-        }
-        print(json.dumps(record), flush=True)
-        if metrics_file:
-            metrics_file.write(json.dumps(record) + "\n")
-            metrics_file.flush()
-        if not math.isfinite(record["loss"]):
-            print("loss is not finite; stopping", file=sys.stderr)
+        _, test_correct = evaluate(model, xte, yte)
+        record = epoch_record(epoch, loss_sum, correct, n_batches, args.batch_size, seconds,
+                              cpu_seconds, test_correct, xte.shape[0])
+        if not write_metrics(record, metrics_file):
             break
 
     if metrics_file:

@@ -13,61 +13,22 @@
 # as report.md.  The Python environment is bench/.venv (created, with torch and numpy,
 # when missing; extra pip arguments can be given in $BENCH_PIP_ARGS).
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$BENCH_DIR/.." && pwd)
-VENV="$BENCH_DIR/.venv"
-
-QUICK=0
-THREADS=$(nproc 2>/dev/null || echo 1)
 ONLY="1,2,3"
 FMNIST_EPOCHS=""
-SPRIG_BIN=""
-RESULTS=""
-DRY_RUN=0
-REPORT_ONLY=""
-FMNIST_DIR=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 PYTORCH_TIME_BUDGET=${PYTORCH_TIME_BUDGET:-300}     # bench 3: skip wider PyTorch runs after this
 RUN_TIMEOUT=${RUN_TIMEOUT:-3600}                    # hard limit per single run (seconds)
-
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
-die() { echo "run.sh: $*" >&2; exit 2; }
-
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --quick) QUICK=1 ;;
-        --threads) [[ $# -ge 2 ]] || die "--threads needs a value"; THREADS=$2; shift ;;
-        --threads=*) THREADS=${1#*=} ;;
-        --only) [[ $# -ge 2 ]] || die "--only needs a value"; ONLY=$2; shift ;;
-        --only=*) ONLY=${1#*=} ;;
-        --epochs-fmnist) [[ $# -ge 2 ]] || die "--epochs-fmnist needs a value"; FMNIST_EPOCHS=$2; shift ;;
-        --epochs-fmnist=*) FMNIST_EPOCHS=${1#*=} ;;
-        --sprig) [[ $# -ge 2 ]] || die "--sprig needs a value"; SPRIG_BIN=$2; shift ;;
-        --sprig=*) SPRIG_BIN=${1#*=} ;;
-        --results) [[ $# -ge 2 ]] || die "--results needs a value"; RESULTS=$2; shift ;;
-        --results=*) RESULTS=${1#*=} ;;
-        --report) [[ $# -ge 2 ]] || die "--report needs a directory"; REPORT_ONLY=$2; shift ;;
-        --report=*) REPORT_ONLY=${1#*=} ;;
-        --dry-run|-n) DRY_RUN=1 ;;
-        -h|--help) usage; exit 0 ;;
-        *) die "unknown argument: $1 (see --help)" ;;
-    esac
-    shift
-done
+VALUE_FLAGS=(--threads THREADS --only ONLY --epochs-fmnist FMNIST_EPOCHS --sprig SPRIG_BIN
+             --results RESULTS --report REPORT_ONLY)
+parse_args "$@"
 
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer, got '$THREADS'"
 [[ "$ONLY" =~ ^[123](,[123])*$ ]] || die "--only takes 1, 2, 3 or a comma list of them, got '$ONLY'"
 [[ -z "$FMNIST_EPOCHS" || "$FMNIST_EPOCHS" =~ ^[1-9][0-9]*$ ]] || die "--epochs-fmnist must be a positive integer"
-wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
-# Report helper: standard library only, so any python3 will do.
-REPORT_PY=$(command -v python3 || true)
-[[ -n "$REPORT_PY" ]] || die "python3 not found"
-REPORT="$BENCH_DIR/report.py"
-
-if [[ -n "$REPORT_ONLY" ]]; then
-    exec "$REPORT_PY" "$REPORT" tables "$REPORT_ONLY" --only "$ONLY"
-fi
+report_setup report.py
 
 # ---------------------------------------------------------------------------- settings
 if [[ $QUICK -eq 1 ]]; then
@@ -91,15 +52,6 @@ Sprig benchmarks: only=$ONLY quick=$QUICK threads=$THREADS results=$RESULTS
   bench 2: densities [$B2_DENSITIES], $B2_EPOCHS epoch(s), data $FMNIST_DIR
   bench 3: widths [$B3_WIDTHS], $B3_TRAIN examples, PyTorch time budget ${PYTORCH_TIME_BUDGET}s
 EOF
-
-# run CMD...: execute (or, with --dry-run, only print) a command.
-run() {
-    if [[ $DRY_RUN -eq 1 ]]; then
-        printf '+'; printf ' %q' "$@"; printf '\n'
-    else
-        "$@"
-    fi
-}
 
 # ---------------------------------------------------------------------------- (a) venv
 PY="$VENV/bin/python"
@@ -175,12 +127,8 @@ skip() {   # skip BENCH IMPL KEY=VALUE STATUS
 }
 
 # ---------------------------------------------------------------------------- setup
-if [[ $DRY_RUN -eq 1 ]]; then
-    echo "(dry run: commands are printed, not run)"
-else
-    mkdir -p "$RESULTS"
-    ensure_venv
-fi
+start_results
+[[ $DRY_RUN -eq 1 ]] || ensure_venv
 build_sprig
 ensure_time
 PT=("$PY" "$BENCH_DIR/pytorch_masked.py")
@@ -237,8 +185,4 @@ if wants 3; then
 fi
 
 # ---------------------------------------------------------------------------- report
-if [[ $DRY_RUN -eq 0 ]]; then
-    echo
-    "$REPORT_PY" "$REPORT" tables "$RESULTS" --only "$ONLY" | tee "$RESULTS/report.md"
-    echo; echo "raw results: $RESULTS"
-fi
+final_report
