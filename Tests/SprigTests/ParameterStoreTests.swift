@@ -95,16 +95,7 @@ final class ParameterStoreTests: XCTestCase {
             XCTAssertEqual(values[p], kept.contains(position) ? oldValueAt[position]! : Float(p) * 0.01, "slot \(p)")
         }
         // Forward on 4 examples against the reference built from the new pattern and values.
-        let batch = 4
-        let x = randomFloats(6 * batch, seed: 9)
-        let ws = Workspace(network: network, capacity: batch)
-        ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        try network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
-        let reference = DenseReference(network)
-        for j in 0..<batch {
-            let expected = reference.output((0..<6).map { Double(x[$0 * batch + j]) })
-            for c in 0..<3 { XCTAssertEqual(Double(ws.output[c * batch + j]), expected[c], accuracy: 1e-5) }
-        }
+        try assertForwardMatchesReference(network, batch: 4, seed: 9)
         // The batch assembler gathers exactly the new pattern's columns.
         let used = BatchAssembler(for: network).used ?? (0..<6).map(Int32.init)
         XCTAssertEqual(Set(used), Set(new.columnIndices))
@@ -135,15 +126,19 @@ final class ParameterStoreTests: XCTestCase {
         XCTAssertEqual(first.weights.count, smaller.nonzeroCount)
         XCTAssertEqual(Array(network.values(of: second.weights)), secondValues, "the next layer's weights moved with their group")
         XCTAssertEqual(Array(network.values(of: second.bias)), secondBias)
-        let batch = 3
-        let x = randomFloats(6 * batch, seed: 12)
+        try assertForwardMatchesReference(network, batch: 3, seed: 12)
+    }
+
+    /// The 6-input, 3-output network's forward on `batch` random examples against the dense reference.
+    func assertForwardMatchesReference(_ network: Network, batch: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = randomFloats(6 * batch, seed: seed)
         let ws = Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
         try network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
         let reference = DenseReference(network)
         for j in 0..<batch {
             let expected = reference.output((0..<6).map { Double(x[$0 * batch + j]) })
-            for c in 0..<3 { XCTAssertEqual(Double(ws.output[c * batch + j]), expected[c], accuracy: 1e-5) }
+            for c in 0..<3 { XCTAssertEqual(Double(ws.output[c * batch + j]), expected[c], accuracy: 1e-5, file: file, line: line) }
         }
     }
 }
