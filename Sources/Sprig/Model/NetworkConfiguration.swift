@@ -31,22 +31,32 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     /// What the layers other than the linear ones hold: their trainable parameters (batch
     /// norm: γ and β per feature; SReLU: four per neuron) and their non-trainable state (name and count, in layer order).
     public var otherLayers: (parameters: Int, states: [(name: String, count: Int)]) {
-        var size = layerSizes[0], linear = 0, batchNorms = 0
+        var batchNorms = 0
         var parameters = 0, states: [(String, Int)] = []
-        for entry in layerList {
+        for (entry, size) in zip(layerList, layerOutputSizes) {
             switch entry {
-            case .linear:
-                linear += 1
-                size = layerSizes[min(linear, layerCount)]
             case .batchNorm:
                 batchNorms += 1
                 parameters += 2 * size
                 states += [("bn\(batchNorms).mean", size), ("bn\(batchNorms).var", size)]
             case .srelu: parameters += 4 * size
-            case .dropout, .softmax, .logSoftmax: break
+            case .linear, .dropout, .softmax, .logSoftmax: break
             }
         }
         return (parameters, states)
+    }
+
+    /// The output size of each entry of `layerList` (a linear layer's is the next of
+    /// `layerSizes`; every other layer keeps the size before it).
+    public var layerOutputSizes: [Int] {
+        var size = layerSizes[0], linear = 0
+        return layerList.map { entry in
+            if case .linear = entry {
+                linear += 1
+                size = layerSizes[min(linear, layerCount)]
+            }
+            return size
+        }
     }
 
     /// The ordered layer list: `layers`, or the plain chain.

@@ -66,27 +66,21 @@ public final class Checkpointer {
         guard checkpoint.values.count == store.count else {
             throw SprigError.format(path: directory, reason: "checkpoint has \(checkpoint.values.count) parameters, the network \(store.count)")
         }
-        guard checkpoint.optimizerState.map(\.name) == store.states.map(\.name) else {
-            throw SprigError.format(path: directory, reason: "checkpoint optimizer state [\(checkpoint.optimizerState.map(\.name).joined(separator: ", "))] "
-                                    + "does not match the optimizer's [\(store.states.map(\.name).joined(separator: ", "))]")
-        }
+        try copy(checkpoint.optimizerState, into: store.states.map { ($0.name, $0.buffer) }, what: "optimizer state", owner: "the optimizer's")
+        try copy(checkpoint.layerState, into: network.states.map { ($0.name, $0.values) }, what: "layer state", owner: "the network's")
         _ = store.values.buffer.update(fromContentsOf: checkpoint.values)
-        let layerStates = network.states
-        guard checkpoint.layerState.map(\.name) == layerStates.map(\.name) else {
-            throw SprigError.format(path: directory, reason: "checkpoint layer state [\(checkpoint.layerState.map(\.name).joined(separator: ", "))] "
-                                    + "does not match the network's [\(layerStates.map(\.name).joined(separator: ", "))]")
+    }
+
+    /// Copies saved named buffers into `targets` after checking that the names (in order) and
+    /// every count agree; nothing is copied when any differs.
+    private func copy(_ saved: [Checkpoint.State], into targets: [(name: String, buffer: FloatBuffer)], what: String, owner: String) throws {
+        guard saved.map(\.name) == targets.map(\.name) else {
+            throw SprigError.format(path: directory, reason: "checkpoint \(what) [\(saved.map(\.name).joined(separator: ", "))] "
+                                    + "does not match \(owner) [\(targets.map(\.name).joined(separator: ", "))]")
         }
-        for (state, saved) in zip(layerStates, checkpoint.layerState) {
-            guard saved.values.count == state.values.count else {
-                throw SprigError.format(path: directory, reason: "checkpoint \(saved.name) has \(saved.values.count) values, expected \(state.values.count)")
-            }
-            _ = state.values.buffer.update(fromContentsOf: saved.values)
+        for (state, target) in zip(saved, targets) where state.values.count != target.buffer.count {
+            throw SprigError.format(path: directory, reason: "checkpoint \(state.name) has \(state.values.count) values, expected \(target.buffer.count)")
         }
-        for (state, saved) in zip(store.states, checkpoint.optimizerState) {
-            guard saved.values.count == state.buffer.count else {
-                throw SprigError.format(path: directory, reason: "checkpoint \(saved.name) has \(saved.values.count) values, expected \(state.buffer.count)")
-            }
-            _ = state.buffer.buffer.update(fromContentsOf: saved.values)
-        }
+        for (state, target) in zip(saved, targets) { _ = target.buffer.buffer.update(fromContentsOf: state.values) }
     }
 }

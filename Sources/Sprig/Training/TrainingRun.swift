@@ -162,9 +162,7 @@ public final class TrainingRun {
         let evaluationColumns = min(1000, max(test.count / communicator.size + 1, 1))
         for columns in [trainingColumns, evaluationColumns] {   // a workspace: X, then Z, Y and DY per layer
             try budget.add(product: [network.layerSizes[0], columns])
-            var size = network.layerSizes[0], linear = 0
-            for entry in network.layerList {   // per layer: Y, DY and the scratch (Z, x̂ or a mask), at most one row each
-                if case .linear = entry { linear += 1; size = network.layerSizes[linear] }
+            for size in network.layerOutputSizes {   // per layer: Y, DY and the scratch (Z, x̂ or a mask), at most one row each
                 try budget.add(product: [3, size, columns])
             }
         }
