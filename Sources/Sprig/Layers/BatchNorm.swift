@@ -58,12 +58,8 @@ public final class BatchNorm: Layer {
             }
             return
         }
-        let sums = try globalSums(context) { k, s in
-            for j in 0..<b {
-                let v = Double(x[k * b + j])
-                s.0 += v
-                s.1 += v * v
-            }
+        let sums = try globalSums(context) { k in
+            VectorMath.sumAndDotInDouble(x + k * b, x + k * b, count: b)
         }
         let n = Double(max(context.globalBatch, 1))
         let mean = runningMean.values.pointer, variance = runningVariance.values.pointer
@@ -95,14 +91,11 @@ public final class BatchNorm: Layer {
         let b = context.batch, dy = buffers.outputGradient, xHat = UnsafePointer(buffers.scratch)
         let dGamma = context.parameters.gradients.pointer + gamma.offset
         let dBeta = context.parameters.gradients.pointer + beta.offset
-        let sums = try globalSums(context) { k, s in
-            for j in 0..<b {
-                let d = Double(dy[k * b + j])
-                s.0 += d
-                s.1 += d * Double(xHat[k * b + j])
-            }
+        let sums = try globalSums(context) { k in
+            let s = VectorMath.sumAndDotInDouble(dy + k * b, xHat + k * b, count: b)
             dBeta[k] = Float(s.0)    // this rank's share, before the sums are allreduced
             dGamma[k] = Float(s.1)
+            return s
         }
         guard let dx = buffers.inputGradient else { return }
         let n = Float(max(context.globalBatch, 1))
@@ -121,17 +114,14 @@ public final class BatchNorm: Layer {
         }
     }
 
-    /// Per feature k, `accumulate(k, &(s0, s1))` over this rank's examples, then both sums
+    /// Per feature k, `accumulate(k)` = (s0, s1) over this rank's examples, then both sums
     /// allreduced over the ranks; returns `sums`: s0 of every feature, then s1 of every feature.
-    private func globalSums(_ context: LayerContext, _ accumulate: @escaping (Int, inout (Double, Double)) -> Void) throws
+    private func globalSums(_ context: LayerContext, _ accumulate: @escaping (Int) -> (Double, Double)) throws
         -> UnsafeMutablePointer<Double> {
         let s = sums, size = size
         context.pool.forEachRange(size, minimumPerThread: 64) { rows in
             for k in rows {
-                var pair = (0.0, 0.0)
-                accumulate(k, &pair)
-                s[k] = pair.0
-                s[size + k] = pair.1
+                (s[k], s[size + k]) = accumulate(k)
             }
         }
         if context.communicator.size > 1 {

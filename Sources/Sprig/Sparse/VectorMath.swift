@@ -36,6 +36,29 @@ enum VectorMath {
         return s
     }
 
+    /// (Σ x[j], Σ x[j]·y[j]), j < n, accumulated in Double: the result does not depend on how a
+    /// batch is split across ranks beyond Double rounding (BatchNorm's statistics).
+    @inline(__always)
+    static func sumAndDotInDouble(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> (Double, Double) {
+        typealias D = SIMD8<Double>
+        @inline(__always) func widen(_ p: UnsafePointer<Float>) -> D {
+            let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+            return D(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3]),
+                     Double(v[4]), Double(v[5]), Double(v[6]), Double(v[7]))
+        }
+        var s0 = D(), s1 = D()
+        var j = 0
+        while j + 8 <= n {
+            let xv = widen(x + j)
+            s0 += xv
+            s1 += xv * widen(y + j)
+            j += 8
+        }
+        var sum = s0.sum(), dot = s1.sum()
+        while j < n { let v = Double(x[j]); sum += v; dot += v * Double(y[j]); j += 1 }
+        return (sum, dot)
+    }
+
     /// y[j] = a·x[j] (+ y[j] when `accumulate`), j < n.
     @inline(__always)
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
