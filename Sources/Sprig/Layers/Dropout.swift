@@ -26,11 +26,13 @@ public final class Dropout: Layer {
         }
         let keep = 1 / (1 - rate), rate = rate
         let seed = context.seed, step = UInt64(context.step)
-        context.examples.withUnsafeBufferPointer { examples in
+        // The (seed, step, example) part of the hash once per example, not once per unit.
+        let keys = context.examples.map { Dropout.exampleKey(seed: seed, step: step, example: UInt64($0)) }
+        keys.withUnsafeBufferPointer { keys in
             context.pool.forEachRange(size, minimumPerThread: 16) { units in
                 for k in units {
                     for j in 0..<b {
-                        let u = Dropout.uniform(seed: seed, step: step, example: UInt64(examples[j]), unit: UInt64(k))
+                        let u = Dropout.uniform(key: keys[j], unit: UInt64(k))
                         let m: Float = u < rate ? 0 : keep
                         mask[k * b + j] = m
                         y[k * b + j] = x[k * b + j] * m
@@ -56,13 +58,24 @@ public final class Dropout: Layer {
     /// 24 bits, exactly representable as a Float).
     @inline(__always)
     static func uniform(seed: UInt64, step: UInt64, example: UInt64, unit: UInt64) -> Float {
-        @inline(__always) func mix(_ z: UInt64, _ word: UInt64) -> UInt64 {
-            var z = (z ^ word) &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        let z = mix(mix(mix(seed &* 0x9E37_79B9_7F4A_7C15, step), example), unit)
-        return Float(z >> 40) * 0x1p-24
+        uniform(key: exampleKey(seed: seed, step: step, example: example), unit: unit)
+    }
+
+    /// The hash of (seed, step, example), shared by all units of an example.
+    @inline(__always)
+    static func exampleKey(seed: UInt64, step: UInt64, example: UInt64) -> UInt64 {
+        mix(mix(seed &* 0x9E37_79B9_7F4A_7C15, step), example)
+    }
+
+    /// `uniform(seed:step:example:unit:)` from the example's key.
+    @inline(__always)
+    static func uniform(key: UInt64, unit: UInt64) -> Float { Float(mix(key, unit) >> 40) * 0x1p-24 }
+
+    @inline(__always)
+    private static func mix(_ z: UInt64, _ word: UInt64) -> UInt64 {
+        var z = (z ^ word) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -14,6 +14,9 @@ public final class Network {
     /// Counts the pattern changes: a cache derived from the patterns (the batch assembler's
     /// used input features) is valid while this number stays the same.
     public private(set) var topologyVersion = 0
+    /// The first layer with parameters: no layer up to it needs the gradient of its input
+    /// (a dropout on the input, then the first linear layer, compute no DX).
+    private let firstTrainableLayer: Int
 
     public var inputSize: Int { configuration.layerSizes[0] }
     public var outputSize: Int { configuration.layerSizes[configuration.layerCount] }
@@ -70,6 +73,7 @@ public final class Network {
             }
         }
         self.layers = layers
+        firstTrainableLayer = layers.firstIndex { !$0.parameterGroups.isEmpty } ?? layers.count
         self.linearLayers = linearLayers
         linearLayerPositions = positions
         parameters = ParameterStore(groups: layers.flatMap(\.parameterGroups))
@@ -133,11 +137,13 @@ public final class Network {
         return hasher.value
     }
 
-    /// The buffers of layer i in `workspace` (its input is layer i−1's output, or X).
+    /// The buffers of layer i in `workspace` (its input is layer i−1's output, or X; no input
+    /// gradient up to the first layer with parameters).
     func buffers(ofLayer i: Int, in workspace: Workspace) -> LayerBuffers {
         LayerBuffers(input: UnsafePointer(i == 0 ? workspace.input.pointer : workspace.outputs[i - 1].pointer),
                      output: workspace.outputs[i].pointer, outputGradient: workspace.gradients[i].pointer,
-                     inputGradient: i == 0 ? nil : workspace.gradients[i - 1].pointer, scratch: workspace.scratch[i].pointer)
+                     inputGradient: i <= firstTrainableLayer ? nil : workspace.gradients[i - 1].pointer,
+                     scratch: workspace.scratch[i].pointer)
     }
 
     /// Y_L for the input held in `workspace.input` (D₀×B, B = the context's batch); every
@@ -148,7 +154,7 @@ public final class Network {
     }
 
     /// Backpropagates DY_L (already in `workspace.outputGradient`), writing the store's
-    /// gradients. The first layer's input gradient is not computed. `layerFinished(i)` is
+    /// gradients. No input gradient is computed up to the first layer with parameters. `layerFinished(i)` is
     /// called as soon as layer i's gradients are complete (last layer first).
     public func backward(_ workspace: Workspace, context: LayerContext, layerFinished: ((Int) throws -> Void)? = nil) throws {
         for i in layers.indices.reversed() {
