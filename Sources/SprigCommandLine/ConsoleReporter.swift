@@ -38,6 +38,7 @@ final class ConsoleReporter: TrainingReporter {
         print("  \(s.parameters) parameters (weights and biases)" + (s.ranks > 1 ? ", \(s.bytesPerStep) bytes allreduced per step" : ""))
         if let text = s.dynamicSparsity { print("  dynamic sparsity: \(text)") }
         dynamicSparsity = s.dynamicSparsity != nil
+        if let text = s.structuredSparsity { print("  structured sparsity: \(text)") }
         flush()
     }
 
@@ -56,10 +57,14 @@ final class ConsoleReporter: TrainingReporter {
         if isTerminal { print("\r\u{1B}[K", terminator: "") }
         let communication = m.ranks > 1 ? String(format: "  (communication %.2f s)", m.communicationSeconds) : ""
         let topology = dynamicSparsity ? String(format: "  regrown %d (%.3f s)", m.regrown, m.topologySeconds) : ""
+        let structure = m.layerSizes.map { sizes in
+            "  sizes " + sizes.map(String.init).joined(separator: "-") + "  nonzeros "
+                + (m.nonzeros ?? []).map(String.init).joined(separator: ",") + "  removed \(m.neuronsRemoved ?? 0)"
+        } ?? ""
         let test = m.testAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "—"
         print(String(format: "epoch %d/%d  loss %.4f  train %.2f%%  test %@  lr %.4g  %.2f s  %.0f examples/s",
                      m.epoch, epochs, m.loss, 100 * m.trainAccuracy, test, m.learningRate,
-                     m.seconds, m.examplesPerSecond) + topology + communication)
+                     m.seconds, m.examplesPerSecond) + topology + structure + communication)
         flush()
         if let file = metricsFile {
             let encoder = JSONEncoder()

@@ -70,6 +70,18 @@ struct TrainCommand: ParsableCommand {
     var regrowSchedule: String?
     @Option(parsing: .unconditional, help: "Fraction of training after which the topology stays fixed, in (0, 1] (default 1).")
     var regrowUntil: Double?
+    @Option(parsing: .unconditional, help: "Structured sparsity (FSSL): group lasso strength λ on the hidden neurons (a neuron's incoming and outgoing weights form a group), applied as a proximal step after every update so that groups become exactly zero; zeroed neurons are removed at each shrink (default 0: none).")
+    var groupLasso: Double?
+    @Option(parsing: .unconditional, help: "Group lasso strength on the input features (the columns of W1); features whose weights are all zero stop being read (default 0).")
+    var groupLassoInputs: Double?
+    @Option(help: "Remove neurons while training: importance:F removes, at each shrink, the fraction F of each hidden layer's neurons with the smallest sum of |incoming| + |outgoing| weights (Curci et al.) (default none).")
+    var pruneNeurons: String?
+    @Option(parsing: .unconditional, help: "Shrink the layers at the end of every N-th epoch: remove the neurons whose outgoing weights are all zero, and those --shrink-threshold and --prune-neurons name (default 1).")
+    var shrinkEvery: Int?
+    @Option(parsing: .unconditional, help: "At a shrink, also remove the neurons whose incoming and outgoing weights are all below this in magnitude (default 0).")
+    var shrinkThreshold: Double?
+    @Option(parsing: .unconditional, help: "Fraction of the epochs, in (0, 1], with the group lasso and shrinking; the remaining epochs fine-tune the compact network (default 1).")
+    var shrinkUntil: Double?
     @Option(parsing: .unconditional, help: "Examples per mini-batch (default 100).")
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Number of epochs (default 10; when resuming, the checkpoint's).")

@@ -51,6 +51,7 @@ extension TrainingRun.Options {
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
         training.layerOptimizers = optimizers.count > 1 ? optimizers : nil
         training.dynamicSparsity = try parseDynamicSparsity(c)
+        training.structuredSparsity = try parseStructuredSparsity(c)
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
                   threads: c.threads ?? Launcher.defaultThreads)
         dataDirectory = c.dataDir
@@ -78,7 +79,10 @@ extension TrainingRun.Options {
             ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
             ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil),
             ("--prune", c.prune != nil), ("--grow", c.grow != nil), ("--grow-weights", c.growWeights != nil),
-            ("--regrow-every", c.regrowEvery != nil), ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil)]
+            ("--regrow-every", c.regrowEvery != nil), ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil),
+            ("--group-lasso", c.groupLasso != nil), ("--group-lasso-inputs", c.groupLassoInputs != nil),
+            ("--prune-neurons", c.pruneNeurons != nil), ("--shrink-every", c.shrinkEvery != nil),
+            ("--shrink-threshold", c.shrinkThreshold != nil), ("--shrink-until", c.shrinkUntil != nil)]
         givenFlags = Set(given.filter(\.1).map(\.0))
         try validate()
     }
@@ -99,6 +103,20 @@ private func parseDynamicSparsity(_ c: TrainCommand) throws -> DynamicSparsity? 
         growWeights: try GrowWeights(parsing: c.growWeights ?? "zero"),
         schedule: try RegrowSchedule(every: c.regrowEvery, decay: try RegrowSchedule.Decay(parsing: c.regrowSchedule ?? "constant"),
                                      until: c.regrowUntil ?? 1))
+}
+
+/// `--group-lasso`, `--group-lasso-inputs`, `--prune-neurons` and the shrink flags that refine
+/// them; `--shrink-every` or `--shrink-until` alone is refused (it would do nothing).
+private func parseStructuredSparsity(_ c: TrainCommand) throws -> StructuredSparsity? {
+    guard c.groupLasso != nil || c.groupLassoInputs != nil || c.pruneNeurons != nil || c.shrinkThreshold != nil else {
+        if let flag = [("--shrink-every", c.shrinkEvery != nil), ("--shrink-until", c.shrinkUntil != nil)].first(where: \.1)?.0 {
+            throw SprigError.invalidArgument("\(flag) needs --group-lasso, --group-lasso-inputs, --prune-neurons or --shrink-threshold")
+        }
+        return nil
+    }
+    return try StructuredSparsity(groupLasso: c.groupLasso ?? 0, inputGroupLasso: c.groupLassoInputs ?? 0,
+                                  shrinkEvery: c.shrinkEvery ?? 1, shrinkThreshold: c.shrinkThreshold ?? 0,
+                                  pruneNeurons: try c.pruneNeurons.map(NeuronPruning.init(parsing:)), until: c.shrinkUntil ?? 1)
 }
 
 /// "a,b,c" → [T], naming the flag and the bad item on failure.

@@ -51,7 +51,7 @@ final class DynamicSparsityTests: XCTestCase {
         let dynamic = try DynamicSparsity(prune: .set(0.3), grow: .random)
         let (trainer, data) = try smallRun(dynamic)
         let network = trainer.network
-        let updater = TopologyUpdater(settings: dynamic, network: network, communicator: SingleProcessCommunicator(),
+        let updater = TopologyUpdater(settings: dynamic, communicator: SingleProcessCommunicator(),
                                       pool: trainer.pool, seed: 5)
         let velocity = try XCTUnwrap(network.parameters.state(named: "velocity"))
         for change in 1...4 {
@@ -59,7 +59,7 @@ final class DynamicSparsityTests: XCTestCase {
             let before = (0..<3).map { entries(network, layer: $0) }
             let velocityBefore = (0..<3).map { entries(network, layer: $0, of: velocity) }
             let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.3) }
-            let grown = try updater.update(afterStep: change * 6, totalSteps: 100, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
+            let grown = try updater.update(network, afterStep: change * 6, totalSteps: 100, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
             XCTAssertGreaterThan(grown, 0)
             for l in 0..<3 {
                 let sparse = network.linearLayers[l] as! SparseLinear
@@ -111,8 +111,8 @@ final class DynamicSparsityTests: XCTestCase {
         let reference = DenseReference(network)
         let before = (0..<3).map { entries(network, layer: $0) }
         let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.25) }
-        let updater = TopologyUpdater(settings: dynamic, network: network, communicator: SingleProcessCommunicator(), pool: .single, seed: 5)
-        try updater.update(afterStep: 1, totalSteps: 10, workspace: ws, shardSize: batch)
+        let updater = TopologyUpdater(settings: dynamic, communicator: SingleProcessCommunicator(), pool: .single, seed: 5)
+        try updater.update(network, afterStep: 1, totalSteps: 10, workspace: ws, shardSize: batch)
         let xd = x.map(Double.init), h = 1e-6
         for l in 0..<3 {
             let after = Set(entries(network, layer: l).keys)

@@ -7,7 +7,9 @@ import Foundation
 /// - dense layer: `W{k}` (<f4, K×D, as PyTorch's `nn.Linear.weight`);
 /// - bias: `b{k}` (<f4, K);
 /// and for batch norm k = 1, 2, … (in layer order): `gamma{k}`, `beta{k}` (<f4, its size) and
-/// the running statistics `bn{k}.mean`, `bn{k}.var`; for SReLU k: `srelu{k}.al`, `.tl`, `.ar`, `.tr`.
+/// the running statistics `bn{k}.mean`, `bn{k}.var`; for SReLU k: `srelu{k}.al`, `.tl`, `.ar`, `.tr`;
+/// for a network shrunk by structured sparsity, `kept{k}` (<i4) for hidden layer k: the
+/// original indices of its surviving neurons (ignored on loading).
 /// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
 /// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
@@ -35,6 +37,9 @@ public enum WeightsFile {
             for group in srelu.parameterGroups {
                 arrays.append(("srelu\(k).\(group.name)", NPYArray(.float32(Array(network.values(of: group))))))
             }
+        }
+        if let compaction = network.configuration.compaction {   // a shrunk network: where its neurons came from
+            for (h, kept) in compaction.kept.enumerated() { arrays.append(("kept\(h + 1)", NPYArray(.int32(kept)))) }
         }
         try NPZArchive.write(arrays, to: path)
     }

@@ -14,6 +14,9 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
     /// softmax); nil: the plain chain of linear layers with `hiddenActivation` and
     /// `outputActivation` (`layerList` resolves either).
     public var layers: [LayerSpecification]?
+    /// Set once structured sparsity has removed neurons: the original sizes and which
+    /// neurons survive (nil: the network has the sizes it was created with).
+    public var compaction: Compaction?
 
     public init(layerSizes: [Int], densities: [Double], hiddenActivation: Activation = .relu,
                 outputActivation: Activation = .identity, initializer: Initializer = .pytorch,
@@ -66,6 +69,10 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
 
     public var layerCount: Int { layerSizes.count - 1 }
 
+    /// The sizes and densities the network was created with (before any neuron was removed).
+    public var originalLayerSizes: [Int] { compaction?.originalLayerSizes ?? layerSizes }
+    public var originalDensities: [Double] { compaction?.originalDensities ?? densities }
+
     /// Throws `SprigError.invalidField` on sizes < 1, a density count that does not match, or a
     /// density outside (0, 1].
     public func validate() throws {
@@ -81,6 +88,7 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         for (l, d) in densities.enumerated() where !(d > 0 && d <= 1) {
             throw SprigError.invalidField(.densities, ": density \(d) of layer \(l + 1) is not in (0, 1]")
         }
+        try compaction?.validate(layerSizes: layerSizes)
         guard let layers else { return }
         let linear = layers.filter { if case .linear = $0 { return true } else { return false } }.count
         guard linear == layerCount else {

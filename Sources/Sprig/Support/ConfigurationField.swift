@@ -19,6 +19,12 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case regrowEvery = "training.dynamicSparsity.schedule.every"
     case regrowSchedule = "training.dynamicSparsity.schedule.decay"
     case regrowUntil = "training.dynamicSparsity.schedule.until"
+    case groupLasso = "training.structuredSparsity.groupLasso"
+    case groupLassoInputs = "training.structuredSparsity.inputGroupLasso"
+    case shrinkEvery = "training.structuredSparsity.shrinkEvery"
+    case shrinkThreshold = "training.structuredSparsity.shrinkThreshold"
+    case pruneNeurons = "training.structuredSparsity.pruneNeurons"
+    case shrinkUntil = "training.structuredSparsity.until"
     case threads
     case trainSize
     case testSize

@@ -15,6 +15,7 @@ final class EpochLoop {
     private let test: Dataset
     private let replicaCheck: ReplicaCheck?
     private let topology: TopologyUpdater?
+    private let neuronRemoval: NeuronRemoval?
     private let perturbation: (rank: Int, step: Int)?
     private var replicaChecks = 0
 
@@ -30,10 +31,11 @@ final class EpochLoop {
         replicaCheck = try options.checkReplicas.map { try ReplicaCheck(every: $0) }
         let environment = ProcessInfo.processInfo.environment
         topology = trainer.configuration.dynamicSparsity.map {
-            TopologyUpdater(settings: $0, network: trainer.network, communicator: context.communicator, pool: context.pool,
+            TopologyUpdater(settings: $0, communicator: context.communicator, pool: context.pool,
                             seed: trainer.configuration.seed,
                             perturbedRank: environment[TopologyUpdater.perturbVariable].flatMap { Int($0) })
         }
+        neuronRemoval = trainer.configuration.structuredSparsity.map { NeuronRemoval(settings: $0, communicator: context.communicator) }
         perturbation = ProcessInfo.processInfo.environment[TrainingRun.perturbReplicaVariable].flatMap { text in
             let parts = text.split(separator: ":").compactMap { Int($0) }
             return parts.count == 2 ? (parts[0], parts[1]) : nil
@@ -43,7 +45,7 @@ final class EpochLoop {
     /// Runs from step `position.step` of epoch `position.epoch` (0-based) to the configured
     /// epochs, or until `options.maxSteps`.
     func run(from position: (epoch: Int, step: Int)) throws {
-        let network = trainer.network, communicator = context.communicator
+        let communicator = context.communicator
         let training = trainer.configuration
         let steps = trainer.stepsPerEpoch(count: train.count)
         for epoch in position.epoch..<max(training.epochs, position.epoch) {
@@ -52,18 +54,20 @@ final class EpochLoop {
             let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
             let communicationBefore = trainer.communicationSeconds
             let topologyBefore = (regrown: topology?.regrown ?? 0, seconds: topology?.seconds ?? 0)
+            let removedBefore = neuronRemoval?.removed ?? 0
             let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep) { step in
                 try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps)
             }
             var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBefore.seconds]
             try slowest.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
             let clock = Stopwatch()
+            let network = trainer.network   // after the epoch's shrink, if any
             let evaluation = try trainer.evaluate(test)
             if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
                 try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
             }
             guard context.isRoot else { continue }
-            let metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
+            var metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
                                        testLoss: test.count > 0 ? evaluation.loss : nil,
                                        testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
                                        learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
@@ -71,6 +75,11 @@ final class EpochLoop {
                                        evaluationSeconds: clock.seconds, communicationSeconds: slowest[0],
                                        ranks: communicator.size, regrown: (topology?.regrown ?? 0) - topologyBefore.regrown,
                                        topologySeconds: slowest[1])
+            if let neuronRemoval {
+                metrics.layerSizes = network.configuration.layerSizes
+                metrics.nonzeros = network.linearLayers.map(\.weightCount)
+                metrics.neuronsRemoved = neuronRemoval.removed - removedBefore
+            }
             do {
                 try reporter.finished(metrics)
             } catch {
@@ -82,6 +91,7 @@ final class EpochLoop {
                 throw error
             }
         }
+        if context.isRoot, neuronRemoval != nil { reporter.note(Self.compactionSummary(trainer.network)) }
         if context.isRoot, let check = replicaCheck {
             reporter.note(communicator.size == 1 ? "replicas: one process, nothing to compare (--check-replicas is for mpirun)"
                           : "replicas: all \(communicator.size) ranks held bitwise-identical values and optimizer state at all "
@@ -89,14 +99,32 @@ final class EpochLoop {
         }
     }
 
+    /// "structured sparsity: 784-1024-1024-10 → 784-391-402-10 (1255 of 2048 hidden neurons
+    /// removed), 95140 → 41020 weights".
+    static func compactionSummary(_ network: Network) -> String {
+        let c = network.configuration, original = c.originalLayerSizes
+        let hidden = (sizes: original.dropFirst().dropLast().reduce(0, +), now: c.layerSizes.dropFirst().dropLast().reduce(0, +))
+        let created = NetworkConfiguration(layerSizes: original, densities: c.originalDensities)
+        let weights = (created: (0..<c.layerCount).map(created.nonzeroCount(ofLayer:)).reduce(0, +),
+                       now: network.linearLayers.map(\.weightCount).reduce(0, +))
+        func text(_ sizes: [Int]) -> String { sizes.map(String.init).joined(separator: "-") }
+        return "structured sparsity: \(text(original)) → \(text(c.layerSizes)) (\(hidden.sizes - hidden.now) of \(hidden.sizes) hidden "
+            + "neurons removed), \(weights.created) → \(weights.now) weights"
+    }
+
     /// After step `step` (0-based) of epoch `epoch`: the replica check, progress, checkpoints by step.
     private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int) throws {
-        let network = trainer.network, communicator = context.communicator
+        let communicator = context.communicator
         let done = epoch * steps + step + 1   // steps done since the start of training
         let totalSteps = trainer.configuration.epochs * steps
         if let topology, topology.isDue(afterStep: done, stepsPerEpoch: steps, totalSteps: totalSteps) {
-            try topology.update(afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
+            try topology.update(trainer.network, afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
         }
+        if let neuronRemoval, neuronRemoval.isDue(epoch: epoch, step: step, stepsPerEpoch: steps,
+                                                                    epochs: trainer.configuration.epochs) {
+            try neuronRemoval.shrink(trainer, epoch: epoch)
+        }
+        let network = trainer.network
         if let perturbation, perturbation.rank == communicator.rank, perturbation.step == done {
             network.parameters.values[0] = network.parameters.values[0].nextUp
         }

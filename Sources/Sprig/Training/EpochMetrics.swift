@@ -20,6 +20,11 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var regrown: Int = 0
     /// Seconds of the epoch spent in topology steps (slowest rank; included in `seconds`).
     public var topologySeconds: Double = 0
+    /// With structured sparsity: D₀, D₁, …, D_L and each linear layer's stored weights after
+    /// the epoch (its shrink included), and the neurons the epoch removed (nil otherwise).
+    public var layerSizes: [Int]?
+    public var nonzeros: [Int]?
+    public var neuronsRemoved: Int?
 
     enum CodingKeys: String, CodingKey {
         case epoch, loss, seconds
@@ -32,6 +37,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         case communicationSeconds = "communication_seconds"
         case ranks, regrown
         case topologySeconds = "topology_seconds"
+        case layerSizes = "layer_sizes"
+        case nonzeros
+        case neuronsRemoved = "neurons_removed"
     }
 
     public init(epoch: Int, loss: Double, trainAccuracy: Double, testLoss: Double?, testAccuracy: Double?, learningRate: Double,
@@ -52,7 +60,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         self.topologySeconds = topologySeconds
     }
 
-    /// As the synthesised decoding; the topology fields default to 0 in lines written before them.
+    /// As the synthesised decoding; the topology fields default to 0 (the structure fields to nil)
+    /// in lines written before them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epoch = try c.decode(Int.self, forKey: .epoch)
@@ -68,6 +77,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         ranks = try c.decodeIfPresent(Int.self, forKey: .ranks) ?? 1
         regrown = try c.decodeIfPresent(Int.self, forKey: .regrown) ?? 0
         topologySeconds = try c.decodeIfPresent(Double.self, forKey: .topologySeconds) ?? 0
+        layerSizes = try c.decodeIfPresent([Int].self, forKey: .layerSizes)
+        nonzeros = try c.decodeIfPresent([Int].self, forKey: .nonzeros)
+        neuronsRemoved = try c.decodeIfPresent(Int.self, forKey: .neuronsRemoved)
     }
 
     /// As the synthesised encoding, but a missing test result is written as null, not left out.
@@ -86,5 +98,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         try c.encode(ranks, forKey: .ranks)
         try c.encode(regrown, forKey: .regrown)
         try c.encode(topologySeconds, forKey: .topologySeconds)
+        try c.encodeIfPresent(layerSizes, forKey: .layerSizes)
+        try c.encodeIfPresent(nonzeros, forKey: .nonzeros)
+        try c.encodeIfPresent(neuronsRemoved, forKey: .neuronsRemoved)
     }
 }

@@ -15,6 +15,8 @@ public struct RunSummary: Sendable {
     public var epochs: Int
     /// The dynamic sparse training settings in words (nil: static patterns).
     public var dynamicSparsity: String?
+    /// The structured sparsity settings in words (nil: the layers keep their sizes).
+    public var structuredSparsity: String?
 
     init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int, epochs: Int) {
         layers = network.layers.map { layer in
@@ -36,5 +38,6 @@ public struct RunSummary: Sendable {
         self.bytesPerStep = bytesPerStep
         self.epochs = epochs
         dynamicSparsity = nil
+        structuredSparsity = nil
     }
 }

@@ -20,7 +20,6 @@ import CBLAS
 /// difference stops the job naming the rank.
 final class TopologyUpdater {
     let settings: DynamicSparsity
-    private let network: Network
     private let communicator: any Communicator
     private let pool: ThreadPool
     private let seed: UInt64
@@ -36,10 +35,9 @@ final class TopologyUpdater {
     /// stream, so that a test can watch the pattern check stop a real job.
     static let perturbVariable = "SPRIG_TEST_ONLY_PERTURB_TOPOLOGY"
 
-    init(settings: DynamicSparsity, network: Network, communicator: any Communicator, pool: ThreadPool, seed: UInt64,
+    init(settings: DynamicSparsity, communicator: any Communicator, pool: ThreadPool, seed: UInt64,
          perturbedRank: Int? = nil) {
         self.settings = settings
-        self.network = network
         self.communicator = communicator
         self.pool = pool
         self.seed = seed
@@ -50,11 +48,11 @@ final class TopologyUpdater {
         settings.schedule.isDue(afterStep: done, stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps)
     }
 
-    /// Prunes and regrows every sparse layer after step `done` (1-based, counted from the start
+    /// Prunes and regrows every sparse layer of `network` after step `done` (1-based, counted from the start
     /// of training) of `totalSteps`; `workspace` holds the step's X and ΔZ for `shardSize`
     /// examples of this rank. Returns the weights regrown.
     @discardableResult
-    func update(afterStep done: Int, totalSteps: Int, workspace: Workspace, shardSize: Int) throws -> Int {
+    func update(_ network: Network, afterStep done: Int, totalSteps: Int, workspace: Workspace, shardSize: Int) throws -> Int {
         let clock = Stopwatch()
         var grownNow = 0
         let fraction = settings.prune.fraction.map { settings.schedule.fraction($0, afterStep: done, totalSteps: totalSteps) } ?? 0
@@ -80,7 +78,7 @@ final class TopologyUpdater {
                 }
             }
             let change = TopologyChange.combining(old: pattern, survivors: survivors, grown: grown)
-            let initial = initialValues(for: change, generator: &generator)
+            let initial = initialValues(for: change, fanIn: network.configuration.fanIn, generator: &generator)
             network.replacePattern(ofLinearLayer: l, with: change.pattern, sourceSlot: change.sourceSlot, initialValue: { initial[$0] })
             grownNow += change.grown
         }
@@ -116,11 +114,11 @@ final class TopologyUpdater {
 
     /// The value of each grown slot of `change` (indexed by new slot; survivors' entries unused),
     /// drawn in slot order with fans counted as the network's `fanIn` counts them.
-    private func initialValues(for change: TopologyChange, generator: inout RandomGenerator) -> [Float] {
+    private func initialValues(for change: TopologyChange, fanIn: Initializer.FanIn, generator: inout RandomGenerator) -> [Float] {
         let pattern = change.pattern
         let k = Double(pattern.rows), d = Double(pattern.columns), nnz = Double(pattern.nonzeroCount)
         var columnCounts: [Int32] = []
-        if network.configuration.fanIn == .perRow {
+        if fanIn == .perRow {
             columnCounts = [Int32](repeating: 0, count: pattern.columns)
             for c in pattern.columnIndices { columnCounts[Int(c)] += 1 }
         }
@@ -128,7 +126,7 @@ final class TopologyUpdater {
         for r in 0..<pattern.rows {
             for p in pattern.rowOffsets[r]..<pattern.rowOffsets[r + 1] where change.sourceSlot[p] < 0 {
                 let fans: (Double, Double)
-                switch network.configuration.fanIn {
+                switch fanIn {
                 case .dense: fans = (d, k)
                 case .sparse: fans = (nnz / k, nnz / d)
                 case .perRow: fans = (Double(pattern.count(ofRow: r)), Double(columnCounts[Int(pattern.columnIndices[p])]))

@@ -4,23 +4,27 @@
 /// contiguous shards (`Shard`), one per rank. A rank assembles its shard (feature-major),
 /// runs forward, the loss normalised by the global B, and backward into the store's
 /// gradients; the ranks SUM-allreduce the gradients (`GradientSynchronizer`); every rank applies
-/// the same update. So P ranks follow the trajectory of one rank with batch B, up to float
-/// summation order.
+/// the same update (and, with a group lasso, the same proximal step: `GroupLasso`). So P ranks
+/// follow the trajectory of one rank with batch B, up to float summation order.
 public final class Trainer {
-    public let network: Network
+    /// Replaced by a compact one when structured sparsity removes neurons (`replaceNetwork`).
+    public private(set) var network: Network
     public let configuration: TrainingConfiguration
-    public let optimizer: Optimizer
+    public private(set) var optimizer: Optimizer
     public let pool: ThreadPool
     public let communicator: any Communicator
     public let synchronizer: GradientSynchronizer
     private let loss: any Loss
     /// The training batch's activations; after a step they hold its X and DZ per layer (what
     /// gradient regrowth needs).
-    public let workspace: Workspace
+    public private(set) var workspace: Workspace
     /// Gathers only the input features the first layer reads: rebuilt when the topology changes.
     private var assembler: BatchAssembler
     private var assemblerTopology: Int
     private var evaluationWorkspace: Workspace?
+    /// Whether `step` applies the group lasso's proximal step (set per epoch by `trainEpoch`
+    /// from `StructuredSparsity.until`).
+    private var groupLassoActive = true
     /// Examples in this rank's share of the last step's batch (0 when it had none).
     public private(set) var lastShardSize = 0
     /// Seconds this rank has spent in gradient allreduces (including waiting for other ranks).
@@ -39,26 +43,44 @@ public final class Trainer {
         self.communicator = communicator
         synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
         try configuration.checkOptimizers(layerCount: network.linearLayers.count)
-        if let layerOptimizers = configuration.layerOptimizers {
-            // One optimizer per linear layer; a layer after it (batch norm's γ and β) follows it.
-            var current = layerOptimizers[0], linear = 0
-            let perLayer = network.layers.map { layer -> OptimizerKind in
-                if layer is any LinearLayer {
-                    current = layerOptimizers[linear]
-                    linear += 1
-                }
-                return current
-            }
-            optimizer = Optimizer(layerKinds: perLayer, weightDecay: configuration.weightDecay, parameters: network.parameters)
-        } else {
-            optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
-        }
+        optimizer = Trainer.optimizer(for: network, configuration: configuration)
         loss = configuration.loss.loss
         workspace = Workspace(network: network,
                               capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
                                                                   ranks: communicator.size))
         assembler = BatchAssembler(for: network)
         assemblerTopology = network.topologyVersion
+    }
+
+    /// The configured optimizer on `network`'s store: one kind, or one per linear layer (a
+    /// layer after it, batch norm's γ and β, follows it). The store's existing state buffers
+    /// (a network shrunk or resumed) are kept.
+    private static func optimizer(for network: Network, configuration: TrainingConfiguration) -> Optimizer {
+        guard let layerOptimizers = configuration.layerOptimizers else {
+            return Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        }
+        var current = layerOptimizers[0], linear = 0
+        let perLayer = network.layers.map { layer -> OptimizerKind in
+            if layer is any LinearLayer {
+                current = layerOptimizers[linear]
+                linear += 1
+            }
+            return current
+        }
+        return Optimizer(layerKinds: perLayer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+    }
+
+    /// Trains `compact` from now on (structured sparsity removed neurons): the optimizer moves
+    /// to its store (whose state buffers came with the values) and the workspaces are rebuilt
+    /// for its sizes.
+    public func replaceNetwork(_ compact: Network) {
+        precondition(compact.layers.count == network.layers.count, "the same layer list")
+        network = compact
+        optimizer = Trainer.optimizer(for: compact, configuration: configuration)
+        workspace = Workspace(network: compact, capacity: workspace.capacity)
+        evaluationWorkspace = nil
+        assembler = BatchAssembler(for: compact)
+        assemblerTopology = compact.topologyVersion
     }
 
     /// The largest shard a rank trains on at once: ⌈min(B, examples)/P⌉ (at least 1).
@@ -102,6 +124,10 @@ public final class Trainer {
         try network.backward(workspace, context: context) { i in try synchronizer.startLayer(i, of: network) }
         try synchronizer.finish(network)
         optimizer.step(learningRate: learningRate, update: t, pool: pool)
+        if let structure = configuration.structuredSparsity, structure.hasProximalStep, groupLassoActive {
+            GroupLasso.proximalStep(network, threshold: Double(learningRate) * structure.groupLasso,
+                                    inputThreshold: Double(learningRate) * structure.inputGroupLasso)
+        }
         return result
     }
 
@@ -114,6 +140,8 @@ public final class Trainer {
         let clock = Stopwatch()
         let order = order(epoch: epoch, count: data.count)
         let eta = Float(learningRate(epoch: epoch))
+        groupLassoActive = configuration.structuredSparsity?.isActive(epoch: epoch, epochs: configuration.epochs) ?? false
+        defer { groupLassoActive = true }
         var totals = [0.0, 0.0, 0.0]   // Σ loss, number right, examples (this rank)
         let stepsPerEpoch = stepsPerEpoch(count: order.count)
         for s in steps ?? 0..<stepsPerEpoch {

@@ -16,10 +16,13 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
     public var seed: UInt64
     /// Prune and regrow during training (nil: the patterns stay as drawn).
     public var dynamicSparsity: DynamicSparsity?
+    /// Group lasso and neuron removal (nil: the layers keep their sizes).
+    public var structuredSparsity: StructuredSparsity?
 
     public init(epochs: Int = 1, batchSize: Int = 100, learningRate: Double = 0.01, schedule: LearningRateSchedule = .constant,
                 optimizer: OptimizerKind = .nesterov(0.9), weightDecay: Float = 0, loss: LossKind = .softmaxCrossEntropy,
-                seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil, layerOptimizers: [OptimizerKind]? = nil) {
+                seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil, layerOptimizers: [OptimizerKind]? = nil,
+                structuredSparsity: StructuredSparsity? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -30,6 +33,7 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         self.loss = loss
         self.seed = seed
         self.dynamicSparsity = dynamicSparsity
+        self.structuredSparsity = structuredSparsity
     }
 
     /// Throws `SprigError.invalidField` naming the first field whose value makes no sense.
@@ -47,6 +51,7 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         }
         if let layerOptimizers, layerOptimizers.isEmpty { throw SprigError.invalidField(.optimizer, "lists no optimizer") }
         try dynamicSparsity?.validate()
+        try structuredSparsity?.validate()
     }
 
     /// Every layer's optimizer: `layerOptimizers`, or `optimizer` repeated `layerCount` times.

@@ -83,6 +83,7 @@ public final class TrainingRun {
                 var summary = RunSummary(network: network, train: train, test: test, threads: options.threads,
                                          ranks: communicator.size, bytesPerStep: trainer.bytesPerStep, epochs: trainingConfiguration.epochs)
                 summary.dynamicSparsity = trainingConfiguration.dynamicSparsity?.description
+                summary.structuredSparsity = trainingConfiguration.structuredSparsity?.description
                 try reporter.started(summary)
             } catch {
                 if createdDirectory, let directory = checkpointer?.directory { try? FileManager.default.removeItem(atPath: directory) }
@@ -102,8 +103,9 @@ public final class TrainingRun {
                                  reporter: reporter, train: train, test: test)
         try loop.run(from: position)
         if isRoot, let path = options.saveWeights {
-            try network.checkFinite(writing: "weights")
-            try WeightsFile.save(network, path: path)
+            let trained = trainer.network   // compact when structured sparsity removed neurons
+            try trained.checkFinite(writing: "weights")
+            try WeightsFile.save(trained, path: path)
             reporter.note("weights written to \(path)")
         }
     }

@@ -83,12 +83,14 @@ extension TrainingRun.Options {
         func text<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
         // Σ d_l·D_l·D_{l+1} / Σ D_l·D_{l+1}: the overall density the Erdős–Rényi allocation kept.
         func overall(_ c: NetworkConfiguration) -> String {
-            let cells = (0..<c.layerCount).map { Double(c.layerSizes[$0]) * Double(c.layerSizes[$0 + 1]) }
-            return String(format: "%g", zip(c.densities, cells).reduce(0) { $0 + $1.0 * $1.1 } / cells.reduce(0, +))
+            let sizes = c.originalLayerSizes
+            let cells = (0..<c.layerCount).map { Double(sizes[$0]) * Double(sizes[$0 + 1]) }
+            return String(format: "%g", zip(c.originalDensities, cells).reduce(0) { $0 + $1.0 * $1.1 } / cells.reduce(0, +))
         }
         let pairs: [(flag: String, given: String, saved: String)] = [
-            ("--layer-sizes", text(mine.layerSizes), text(theirs.layerSizes)),
-            ("--densities", text(mine.densities), text(theirs.densities)),
+            // A checkpoint of a shrunk network is compared by the sizes it was created with.
+            ("--layer-sizes", text(mine.layerSizes), text(theirs.originalLayerSizes)),
+            ("--densities", text(mine.densities), text(theirs.originalDensities)),
             ("--overall-density", overall(mine), overall(theirs)),
             ("--activation", mine.hiddenActivation.description, theirs.hiddenActivation.description),
             ("--layers", mine.layerList.map(\.description).joined(separator: ";"), theirs.layerList.map(\.description).joined(separator: ";")),
@@ -110,6 +112,13 @@ extension TrainingRun.Options {
              saved.dynamicSparsity?.schedule.every.map(String.init) ?? "epoch"),
             ("--regrow-schedule", training.dynamicSparsity?.schedule.decay.rawValue ?? "none",
              saved.dynamicSparsity?.schedule.decay.rawValue ?? "none"),
+            ("--group-lasso", "\(training.structuredSparsity?.groupLasso ?? 0)", "\(saved.structuredSparsity?.groupLasso ?? 0)"),
+            ("--group-lasso-inputs", "\(training.structuredSparsity?.inputGroupLasso ?? 0)", "\(saved.structuredSparsity?.inputGroupLasso ?? 0)"),
+            ("--prune-neurons", training.structuredSparsity?.pruneNeurons.map { "\($0)" } ?? "none",
+             saved.structuredSparsity?.pruneNeurons.map { "\($0)" } ?? "none"),
+            ("--shrink-every", "\(training.structuredSparsity?.shrinkEvery ?? 1)", "\(saved.structuredSparsity?.shrinkEvery ?? 1)"),
+            ("--shrink-threshold", "\(training.structuredSparsity?.shrinkThreshold ?? 0)", "\(saved.structuredSparsity?.shrinkThreshold ?? 0)"),
+            ("--shrink-until", "\(training.structuredSparsity?.until ?? 1)", "\(saved.structuredSparsity?.until ?? 1)"),
             ("--regrow-until", "\(training.dynamicSparsity?.schedule.until ?? 1)", "\(saved.dynamicSparsity?.schedule.until ?? 1)"),
         ]
         for pair in pairs where givenFlags.contains(pair.flag) && pair.given != pair.saved {
