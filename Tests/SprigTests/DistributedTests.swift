@@ -17,13 +17,6 @@ final class DistributedTests: XCTestCase {
          "--save-weights", "\(directory)/\(name).npz"] + extra
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String], mca: [String] = [], program: String? = nil,
-                timeout: Int = 120) throws -> TestFiles.ProcessResult {
-        try TestFiles.requireTool(["mpirun", "--version"])
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "\(timeout)", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                  "--allow-run-as-root"] + mca + [program ?? binary] + arguments)
-    }
 
     func weights(_ path: String) throws -> [Float] {
         try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [30, 24, 16, 5], densities: [1, 1, 1]))

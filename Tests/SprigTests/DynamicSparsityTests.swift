@@ -150,12 +150,6 @@ final class DynamicSparsityTests: XCTestCase {
          "--save-weights", "\(directory)/\(name).npz", "--metrics", "\(directory)/\(name).jsonl"] + extra
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String], environment: [String] = [], timeout: Int = 120) throws -> TestFiles.ProcessResult {
-        try TestFiles.requireTool(["mpirun", "--version"])
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "\(timeout)", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                  "--allow-run-as-root"] + environment.flatMap { ["-x", $0] } + [binary] + arguments)
-    }
 
     /// The saved network: values and the sparse layers' patterns.
     func saved(_ path: String) throws -> (values: [Float], patterns: [SparsityPattern?]) {

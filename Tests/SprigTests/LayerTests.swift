@@ -164,12 +164,6 @@ final class LayerTests: XCTestCase {
          "--save-weights", "\(directory)/\(name).npz"] + extra
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String]) throws -> TestFiles.ProcessResult {
-        try TestFiles.requireTool(["mpirun", "--version"])
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "120", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                  "--allow-run-as-root", CommandLineTests.binary] + arguments)
-    }
 
     /// Every array of the saved network (weights, biases, γ, β, running statistics) as floats.
     func saved(_ path: String) throws -> [String: [Float]] {

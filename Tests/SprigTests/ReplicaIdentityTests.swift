@@ -18,12 +18,6 @@ final class ReplicaIdentityTests: XCTestCase {
          "--threads", "1", "--learning-rate", "0.05", "--allreduce", exchange, "--check-replicas", "1"]
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String], mca: [String] = [], timeout: Int = 300) throws -> TestFiles.ProcessResult {
-        try TestFiles.requireTool(["mpirun", "--version"])
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "\(timeout)", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                  "--allow-run-as-root"] + mca + [binary] + arguments)
-    }
 
     /// Asserts that the run passed every one of its `steps` checks: exit 0 and rank 0's summary line.
     func assertIdentical(_ result: TestFiles.ProcessResult, ranks: Int, steps: Int, _ context: String,

@@ -207,6 +207,23 @@ final class StructuredSparsityTests: XCTestCase {
         XCTAssertEqual(trainer.network.configuration.layerSizes, [6, 1, 3])
     }
 
+    /// With an input group lasso, an input feature whose column of W_1 is all zero loses its
+    /// slots (the input size stays) and batch assembly stops reading it; the outputs do not change.
+    func testZeroInputFeaturesAreDroppedFromTheFirstLayer() throws {
+        let network = try Network(NetworkConfiguration(layerSizes: [6, 5, 3], densities: [0.8, 1], initializer: .xavierNormalized, seed: 6))
+        for r in 0..<5 { set(network, layer: 0, row: r, column: 2, to: 0) }
+        XCTAssertTrue(network.linearLayers[0].sparsity!.columnIndices.contains(2), "the test needs slots in column 2")
+        let structure = try StructuredSparsity(inputGroupLasso: 0.1)
+        let trainer = try Trainer(network: network, configuration: TrainingConfiguration(structuredSparsity: structure), pool: ThreadPool(threads: 1))
+        XCTAssertEqual(try NeuronRemoval(settings: structure, communicator: SingleProcessCommunicator()).shrink(trainer, epoch: 0), 0)
+        let compact = trainer.network
+        XCTAssertEqual(compact.configuration.layerSizes, [6, 5, 3])
+        XCTAssertFalse(compact.linearLayers[0].sparsity!.columnIndices.contains(2))
+        XCTAssertEqual(BatchAssembler(for: compact).used?.contains(2), false)
+        XCTAssertEqual(dense(compact, layer: 0), dense(network, layer: 0))
+        XCTAssertEqual(dense(compact, layer: 1), dense(network, layer: 1))
+    }
+
     // MARK: Whole jobs
 
     /// The DistributedTests job (30-24-16-5, sparse-dense-sparse, 103 examples in batches of 10,
@@ -219,12 +236,6 @@ final class StructuredSparsityTests: XCTestCase {
          "--save-weights", "\(directory)/\(name).npz", "--metrics", "\(directory)/\(name).jsonl"] + extra
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String]) throws -> TestFiles.ProcessResult {
-        try TestFiles.requireTool(["mpirun", "--version"])
-        try CommandLineTests.requireBinary()
-        return try TestFiles.run(["timeout", "120", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                  "--allow-run-as-root", CommandLineTests.binary] + arguments)
-    }
 
     func floats(_ array: NPYArray?) -> [Float] {
         if case .float32(let values)? = array?.elements { return values }

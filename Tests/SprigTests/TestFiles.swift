@@ -146,3 +146,17 @@ func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKi
 enum SprigErrorKind {
     case io, format, invalidArgument
 }
+
+extension XCTestCase {
+    /// Runs `program` (the sprig binary by default) on `ranks` ranks under real `mpirun`
+    /// (oversubscribed, as root), with extra `mca` arguments and `-x` environment variables,
+    /// killed after `timeout` seconds; fails when mpirun or the binary is missing.
+    func mpirun(_ ranks: Int, _ arguments: [String], mca: [String] = [], environment: [String] = [], program: String? = nil,
+                timeout: Int = 300) throws -> TestFiles.ProcessResult {
+        try TestFiles.requireTool(["mpirun", "--version"])
+        try CommandLineTests.requireBinary()
+        return try TestFiles.run(["timeout", "\(timeout)", "mpirun", "-np", "\(ranks)", "--oversubscribe", "--bind-to", "none",
+                                  "--allow-run-as-root"] + mca + environment.flatMap { ["-x", $0] }
+                                 + [program ?? CommandLineTests.binary] + arguments)
+    }
+}

@@ -37,9 +37,9 @@ final class NeuronRemoval {
         defer { seconds += clock.seconds }
         let network = trainer.network
         let groups = NeuronGroups(of: network)
-        let kept = groups.squaredNorm.indices.map { keptNeurons(groups, layer: $0) }
+        let kept = groups.importance.indices.map { keptNeurons(groups, layer: $0) }
         let dropped = droppedInputs(network, groups)
-        let removedNow = zip(kept, groups.squaredNorm).reduce(0) { $0 + $1.1.count - $1.0.count }
+        let removedNow = zip(kept, groups.importance).reduce(0) { $0 + $1.1.count - $1.0.count }
         guard removedNow > 0 || dropped != nil else { return 0 }
         trainer.replaceNetwork(NetworkShrinker.shrink(network, keeping: kept, droppedInputs: dropped))
         if let different = try communicator.firstRankDiffering(in: trainer.network.structureHash) {
@@ -52,7 +52,7 @@ final class NeuronRemoval {
 
     /// The neurons of hidden layer h that stay, ascending.
     private func keptNeurons(_ groups: NeuronGroups, layer h: Int) -> [Int] {
-        let size = groups.squaredNorm[h].count
+        let size = groups.importance[h].count
         let threshold = Float(settings.shrinkThreshold)
         var keep = (0..<size).map { i in groups.hasOutgoing[h][i] && !(threshold > 0 && groups.largest[h][i] < threshold) }
         if case .importance(let fraction)? = settings.pruneNeurons {
@@ -78,7 +78,7 @@ final class NeuronRemoval {
     private func droppedInputs(_ network: Network, _ groups: NeuronGroups) -> [Bool]? {
         guard settings.inputGroupLasso > 0, let pattern = network.linearLayers[0].sparsity else { return nil }
         var dropped = [Bool](repeating: false, count: pattern.columns)
-        for c in pattern.columnIndices where groups.inputSquaredNorm[Int(c)] == 0 { dropped[Int(c)] = true }
+        for c in pattern.columnIndices where !groups.inputHasWeight[Int(c)] { dropped[Int(c)] = true }
         return dropped.contains(true) ? dropped : nil
     }
 }
