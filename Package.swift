@@ -25,6 +25,8 @@ let package = Package(
     products: [
         .library(name: "Sprig", targets: ["Sprig"]),
         .executable(name: "sprig", targets: ["SprigCommandLine"]),
+        // The C interface the Python package loads with ctypes (libSprigC.so).
+        .library(name: "SprigC", type: .dynamic, targets: ["SprigC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,13 +48,23 @@ let package = Package(
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Sources/Sprig",
             swiftSettings: fastMath),
+        .target(
+            // The flags of a training run and their parsing, shared by the CLI and the C interface.
+            name: "SprigArguments",
+            dependencies: ["Sprig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/SprigArguments"),
+        .target(
+            name: "SprigC",
+            dependencies: ["Sprig", "SprigArguments", "CBLAS", "CPUControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/SprigC",
+            swiftSettings: fastMath),
         .executableTarget(
             // The `sprig` executable; its folder is not named `sprig`, which would collide with
             // `Sprig` on case-insensitive file systems.
             name: "SprigCommandLine",
-            dependencies: ["Sprig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sprig", "SprigArguments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/SprigCommandLine",
             swiftSettings: fastMath),
-        .testTarget(name: "SprigTests", dependencies: ["Sprig", "SprigCommandLine"], path: "Tests/SprigTests"),
+        .testTarget(name: "SprigTests", dependencies: ["Sprig", "SprigArguments", "SprigCommandLine"], path: "Tests/SprigTests"),
     ]
 )

@@ -80,7 +80,15 @@ if [ "$mode" = test ]; then
             echo "note: could not install nvidia-cuda-nvrtc with pip: the NVRTC compile test will skip" >&2
         fi
     fi
-    exec swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing
+    swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing || exit $?
+    # The Python package's tests (python/tests) against the library just built, in a virtual
+    # environment over the system's NumPy and SciPy, with pytest and mpi4py from pip.
+    pyvenv=.build-test/python-venv
+    if ! "$pyvenv/bin/python" -c 'import pytest, mpi4py, numpy, scipy' >/dev/null 2>&1; then
+        { python3 -m venv --system-site-packages "$pyvenv" && "$pyvenv/bin/pip" install -q pytest mpi4py; } >/dev/null 2>&1 ||
+            { echo "error: launch.sh: could not install pytest and mpi4py for the Python tests (pip)" >&2; exit 1; }
+    fi
+    SPRIG_LIBRARY="$PWD/.build-test/release/libSprigC.so" PYTHONPATH="$PWD/python" exec "$pyvenv/bin/python" -m pytest -q python/tests
 fi
 
 # True when the hostfile names a host other than this one (by name or address).

@@ -17,6 +17,8 @@
 #include <xmmintrin.h>
 // FTZ (bit 15) and DAZ (bit 6) of MXCSR.
 void sprig_flush_subnormals_to_zero(void) { _mm_setcsr(_mm_getcsr() | 0x8040); }
+unsigned long sprig_floating_point_control(void) { return _mm_getcsr(); }
+void sprig_set_floating_point_control(unsigned long value) { _mm_setcsr((unsigned int)value); }
 
 // The x86 features the compiler may use, as __builtin_cpu_supports names them; the build
 // requires those whose macro the target (-march) defines.
@@ -135,6 +137,11 @@ void sprig_flush_subnormals_to_zero(void) {
     unsigned long fpcr; __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
     fpcr |= (1UL << 24); __asm__ volatile("msr fpcr, %0" : : "r"(fpcr));
 }
+unsigned long sprig_floating_point_control(void) {
+    unsigned long fpcr; __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    return fpcr;
+}
+void sprig_set_floating_point_control(unsigned long value) { __asm__ volatile("msr fpcr, %0" : : "r"(value)); }
 
 // AArch64 features from the kernel's HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h).
 SPRIG_BASELINE int sprig_cpu_supports(const char *feature) {
@@ -180,6 +187,8 @@ static const char build_features[] = ""
 
 #else
 void sprig_flush_subnormals_to_zero(void) {}
+unsigned long sprig_floating_point_control(void) { return 0; }
+void sprig_set_floating_point_control(unsigned long value) { (void)value; }
 int sprig_cpu_supports(const char *feature) { (void)feature; return -1; }
 static const char build_features[] = "";
 #define SPRIG_PORTABLE_TARGET "generic"

@@ -1,5 +1,6 @@
 import Foundation
 import Sprig
+import SprigArguments
 
 /// Prints a run: a summary, a live progress bar when stdout is a terminal (plain lines
 /// otherwise), one line per epoch; appends each epoch's metrics as JSON to the metrics file,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sprig
+import SprigArguments
 
 /// `sprig mpi-bench` (hidden): times SUM-allreduces of float buffers of several sizes and
 /// prints one JSON line per size (rank 0): {"bytes", "ranks", "seconds"} with the median over

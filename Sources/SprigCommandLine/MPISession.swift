@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sprig
+import SprigArguments
 
 /// Runs `body` with the job's communicator: MPI when launched by mpirun or srun, one rank
 /// otherwise. MPI is finalised on success; an error on one rank is printed with its rank and
@@ -49,19 +50,6 @@ func exitStatus(for error: Error) -> Int32 {
     case is SprigError, is DistributedError: return 1
     default: return SprigCommand.exitCode(for: error) == .validationFailure ? 64 : 1
     }
-}
-
-/// The one line printed for `error`; `fallback` for errors of no known kind (ArgumentParser's own).
-func errorMessage(for error: Error, fallback: @autoclosure () -> String? = nil) -> String {
-    if case SprigError.invalidField(let field, let reason)? = error as? SprigError { return SprigError.naming(field.flag, reason) }
-    if let sprigError = error as? SprigError { return sprigError.description }
-    if let distributed = error as? DistributedError { return distributed.description }
-    // A Foundation file error that no caller translated: still the file and the cause in words.
-    let nsError = error as NSError
-    if let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? (nsError.userInfo[NSURLErrorKey] as? URL)?.path {
-        return SprigError.fileError(path: path, action: "use it", error: error).description
-    }
-    return fallback() ?? "\(error)"
 }
 
 func printError(_ text: String) {

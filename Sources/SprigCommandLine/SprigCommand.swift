@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sprig
+import SprigArguments
 
 /// `sprig`: the root command. Errors from flags or input become one `error:` line on stderr
 /// and a non-zero exit; help and version go to stdout.

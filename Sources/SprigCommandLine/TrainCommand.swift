@@ -1,7 +1,7 @@
 import ArgumentParser
-import CBLAS
 import Foundation
 import Sprig
+import SprigArguments
 
 /// `sprig train`: trains a sparse MLP (Nerva's flag vocabulary).
 struct TrainCommand: ParsableCommand {
@@ -15,125 +15,13 @@ struct TrainCommand: ParsableCommand {
           sprig train --layer-sizes 784,1024,512,10 --overall-density 0.05 --epochs 10
         """)
 
-    // Options are optional so that `--resume` can tell a flag the user gave from a default
-    // (TrainingOptions applies the defaults). Numeric options take their value unconditionally,
-    // so that `--batch-size -1` reaches the check that names it.
-    @Option(parsing: .unconditional, help: "Layer sizes, inputs first and classes last (default 784,1024,512,10).")
-    var layerSizes: String?
-    @Option(parsing: .unconditional, help: "One density per layer, comma-separated (1 = dense layer).")
-    var densities: String?
-    @Option(parsing: .unconditional, help: "Overall density, split over layers with the Erdős–Rényi allocation (default 0.05 when --densities is not given).")
-    var overallDensity: Double?
-    @Option(help: "Hidden-layer activation: relu, leaky_relu:A, all_relu:A, tanh, sigmoid, identity (default relu).")
-    var activation: String?
-    @Option(help: "Output-layer activation (default identity, for logits).")
-    var outputActivation: String?
-    @Option(help: """
-        The layers, Nerva's way: one entry per linear layer naming its activation (Linear, ReLU, LeakyReLU(a), \
-        AllReLU(a), Sigmoid, Tanh, Softmax, LogSoftmax), plus BatchNorm entries, each a layer after the one \
-        before it, separated by ';', e.g. "ReLU;BatchNorm;ReLU;BatchNorm;Linear" (default: --activation's chain).
-        """)
-    var layers: String?
-    @Option(parsing: .unconditional, help: "Dropout rates, one per linear layer, on its input (inverted dropout; 0 = none), e.g. 0.2,0.2,0.")
-    var dropouts: String?
-    @Option(help: "Loss: softmax-cross-entropy (on logits; default), logistic-cross-entropy (a sigmoid per class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, after a log-softmax) or squared-error.")
-    var loss: String?
-    @Option(help: "Optimizer: sgd, momentum:MU, nesterov:MU, adam:B1,B2,EPS (adam alone: 0.9,0.999,1e-8) or adamw:B1,B2,EPS,WD (adamw alone: 0.9,0.999,1e-8,0.01); several, comma-separated, give one per layer, e.g. nesterov:0.9,adam:0.9,0.999,1e-8 (default nesterov:0.9).")
-    var optimizer: String?
-    @Option(parsing: .unconditional, help: "Initial learning rate (default 0.01).")
-    var learningRate: Double?
-    @Option(help: "Learning-rate schedule: constant, step:S:G, multistep:M1,M2:G, exponential:G, cosine[:MIN] (default constant).")
-    var lrSchedule: String?
-    @Option(parsing: .unconditional, help: "L2 weight decay, added to the gradient of every parameter (default 0).")
-    var weightDecay: Float?
-    @Option(help: "Initializer: xavier, xavier-normalized, he or pytorch (default pytorch).")
-    var initializer: String?
-    @Option(help: """
-        How a sparse layer's fan-in (and fan-out) is counted for initialisation: per-row (each row's own \
-        nonzeros, each column's for fan-out; the default), sparse (the layer's mean nonzeros per row) or \
-        dense (D and K, as Nerva and PyTorch-with-masks count: for parity runs).
-        """)
-    var fanIn: String?
-    @Option(help: """
-        Dynamic sparse training: at each regrow, drop from every sparse layer magnitude:F (the fraction F \
-        with the smallest |w|), set:F (SET: the fraction F of the positive and of the negative weights \
-        closest to zero) or threshold:V (|w| < V); as many weights are grown again (--grow). Default: none.
-        """)
-    var prune: String?
-    @Option(help: "Where pruned weights grow again: random (uniform over the empty positions) or gradient (RigL: the largest |∂L/∂w| of the current batch) (default random).")
-    var grow: String?
-    @Option(help: "Initial value of grown weights: zero, xavier, xavier-normalized, he or pytorch (default zero).")
-    var growWeights: String?
-    @Option(parsing: .unconditional, help: "Prune and regrow after every N steps (default: once per epoch, before each epoch after the first).")
-    var regrowEvery: Int?
-    @Option(help: "How the prune fraction decays: constant or cosine (RigL) (default constant).")
-    var regrowSchedule: String?
-    @Option(parsing: .unconditional, help: "Fraction of training after which the topology stays fixed, in (0, 1] (default 1).")
-    var regrowUntil: Double?
-    @Option(parsing: .unconditional, help: "Structured sparsity (FSSL): group lasso strength λ on the hidden neurons (a neuron's incoming and outgoing weights form a group), applied as a proximal step after every update so that groups become exactly zero; zeroed neurons are removed at each shrink (default 0: none).")
-    var groupLasso: Double?
-    @Option(parsing: .unconditional, help: "Group lasso strength on the input features (the columns of W1); features whose weights are all zero stop being read (default 0).")
-    var groupLassoInputs: Double?
-    @Option(help: "Remove neurons while training: importance:F removes, at each shrink, the fraction F of each hidden layer's neurons with the smallest sum of |incoming| + |outgoing| weights (Curci et al.) (default none).")
-    var pruneNeurons: String?
-    @Option(parsing: .unconditional, help: "Shrink the layers at the end of every N-th epoch: remove the neurons whose outgoing weights are all zero, and those --shrink-threshold and --prune-neurons name (default 1).")
-    var shrinkEvery: Int?
-    @Option(parsing: .unconditional, help: "At a shrink, also remove the neurons whose incoming and outgoing weights are all below this in magnitude (default 0).")
-    var shrinkThreshold: Double?
-    @Option(parsing: .unconditional, help: "Fraction of the epochs, in (0, 1], with the group lasso and shrinking; the remaining epochs fine-tune the compact network (default 1).")
-    var shrinkUntil: Double?
-    @Option(parsing: .unconditional, help: "Examples per mini-batch (default 100).")
-    var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Number of epochs (default 10; when resuming, the checkpoint's).")
-    var epochs: Int?
-    @Option(parsing: .unconditional, help: "Random seed: patterns, initial values, shuffling, synthetic data (default 1).")
-    var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Threads in this process (default: all cores).")
-    var threads: Int?
-    @Option(help: "Dataset: fashion-mnist, mnist, cifar10 or synthetic (default fashion-mnist).")
-    var dataset: String?
-    @Option(help: "Directory of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist).")
-    var dataDir: String?
-    @Option(parsing: .unconditional, help: "Use only the first N training examples (synthetic: how many to make).")
-    var trainSize: Int?
-    @Option(parsing: .unconditional, help: "Use only the first N test examples (synthetic: how many to make).")
-    var testSize: Int?
-    @Option(help: "Input normalisation: standard (training mean and deviation), unit (x/255 only) (default standard).")
-    var normalize: String?
-    @Option(help: "Write the trained weights to this .npz file (SciPy CSR arrays per sparse layer).")
-    var saveWeights: String?
-    @Option(help: "Start from the weights (and patterns) in this .npz file.")
-    var loadWeights: String?
-    @Option(help: "Write one JSON object per epoch to this file (a new file; appended to when resuming).")
-    var metrics: String?
-    @Option(help: "Gradient allreduce across ranks: per-layer (non-blocking, started as backward finishes each layer) or fused (one call) (default per-layer).")
-    var allreduce: String?
-    @Option(help: "Directory for checkpoints (rank 0 writes them; the newest two are kept).")
-    var checkpointDir: String?
-    @Option(parsing: .unconditional, help: "Write a checkpoint after every N epochs.")
-    var checkpointEvery: Int?
-    @Option(parsing: .unconditional, help: "Write a checkpoint after every N steps.")
-    var checkpointEverySteps: Int?
-    @Flag(help: "Continue from the newest valid checkpoint in --checkpoint-dir (any number of ranks); flags that define the run must agree with it, --epochs may extend it.")
-    var resume = false
-    @Option(parsing: .unconditional, help: "Stop after this many steps in all (counted from the start of training, also when resuming).")
-    var maxSteps: Int?
-    @Option(parsing: .unconditional, help: "Every N steps, check that all ranks hold bitwise-identical parameters (values and optimizer state); a difference stops the job (default: never).")
-    var checkReplicas: Int?
-
-    func validate() throws {
-        if densities != nil && overallDensity != nil { throw ValidationError("give --densities or --overall-density, not both") }
-        if layers != nil && (activation != nil || outputActivation != nil) {
-            throw ValidationError("give --layers or --activation/--output-activation, not both (--layers names every layer's activation)")
-        }
-        if let n = normalize, !["standard", "unit"].contains(n) { throw ValidationError("--normalize must be standard or unit, not '\(n)'") }
-    }
+    @OptionGroup var arguments: TrainArguments
 
     func run() throws {
-        let options = try TrainingOptions(parsing: self)
+        let options = try arguments.options()
         try withCommunicator { communicator in
             let reporter: any TrainingReporter = communicator.isRoot
-                ? ConsoleReporter(metricsPath: metrics, append: resume) : SilentReporter()
+                ? ConsoleReporter(metricsPath: arguments.metrics, append: arguments.resume) : SilentReporter()
             try TrainingRun(options, communicator: communicator).run(reporter: reporter)
         }
     }

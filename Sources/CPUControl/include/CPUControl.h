@@ -5,6 +5,11 @@
 // MXCSR is per thread: call this on every thread that runs kernels.
 void sprig_flush_subnormals_to_zero(void);
 
+// The calling thread's floating-point control register (x86 MXCSR, AArch64 FPCR), to save
+// before Sprig sets its modes on a caller's thread and to restore after (the Python package).
+unsigned long sprig_floating_point_control(void);
+void sprig_set_floating_point_control(unsigned long value);
+
 // 1 when this CPU (and OS) support the instruction-set feature (x86: __builtin_cpu_supports'
 // names, e.g. "avx2", "avx512f"; AArch64: "asimd", "lse", "fp16", "dotprod", "sve", "sve2",
 // "i8mm", "bf16"), 0 when not, -1 for a name it does not know.

@@ -5,7 +5,9 @@ import MPIShim
 /// The MPI communicator over MPI_COMM_WORLD. MPI is initialised once per process
 /// (`MPI_THREAD_FUNNELED`: only the main thread calls MPI; kernel threads never do), errors are
 /// returned rather than fatal (`MPI_ERRORS_RETURN`) and become thrown `DistributedError`s, and
-/// `finalize()` ends MPI; the command-line tool calls it (or `abort`) on every exit path.
+/// `finalize()` ends MPI; the command-line tool calls it (or `abort`) on every exit path. When
+/// MPI was already initialised by someone else (mpi4py in the same Python process), it is used
+/// as it is and left for its owner to finalise.
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
@@ -15,13 +17,20 @@ public final class MPICommunicator: Communicator {
     private let chunk = 1 << 28
 
     nonisolated(unsafe) private static var initialized = false
+    /// Whether this communicator initialised MPI (and so finalises it).
+    private let ownsMPI: Bool
 
-    /// Initialises MPI (once) and returns the world communicator.
+    /// Initialises MPI (once, unless another library already has) and returns the world communicator.
     public init() throws {
         precondition(!MPICommunicator.initialized, "MPI is initialised once per process")
-        var provided: Int32 = 0
-        let code = MPI_Init_thread(nil, nil, sprig_mpi_thread_funneled(), &provided)
-        guard code == sprig_mpi_success() else { throw DistributedError.mpi(call: "MPI_Init_thread", message: "error \(code)") }
+        var already: Int32 = 0
+        _ = MPI_Initialized(&already)
+        if already == 0 {
+            var provided: Int32 = 0
+            let code = MPI_Init_thread(nil, nil, sprig_mpi_thread_funneled(), &provided)
+            guard code == sprig_mpi_success() else { throw DistributedError.mpi(call: "MPI_Init_thread", message: "error \(code)") }
+        }
+        ownsMPI = already == 0
         MPICommunicator.initialized = true
         let world: MPI_Comm = sprig_mpi_comm_world()
         var rank: Int32 = 0, size: Int32 = 0
@@ -35,8 +44,10 @@ public final class MPICommunicator: Communicator {
         self.size = Int(size)
     }
 
-    /// Ends MPI; call once, after the last collective.
-    public func finalize() { _ = MPI_Finalize() }
+    /// Ends MPI when this communicator started it; call once, after the last collective.
+    public func finalize() {
+        if ownsMPI { _ = MPI_Finalize() }
+    }
 
     private func check(_ code: Int32, _ call: String) throws {
         guard code != sprig_mpi_success() else { return }

@@ -19,8 +19,19 @@ public final class TrainingRun {
         self.communicator = communicator
     }
 
-    public func run(reporter: any TrainingReporter) throws {
+    /// Runs the job. `data`: train and test on these in-memory sets instead of loading
+    /// `options.dataset` (the Python package's arrays; standardised like loaded images when
+    /// `options.standardize`). `network`: train this network on instead of building one (its
+    /// configuration must be `options.network`'s; not with `--resume`). Returns the trained
+    /// network (a compact one when structured sparsity removed neurons) and the normalisation
+    /// applied to the data, which predictions on raw inputs must apply too.
+    @discardableResult
+    public func run(reporter: any TrainingReporter, data: (train: Dataset, test: Dataset)? = nil, network given: Network? = nil)
+        throws -> (network: Network, normalization: Normalization?) {
         try options.validate()
+        if given != nil && options.resume {
+            throw SprigError.invalidArgument("a run that resumes from a checkpoint builds its network from it: give no network")
+        }
         let context = try RunContext(threads: options.threads, communicator: communicator)
         try checkOptionsAgree(context)
         let isRoot = context.isRoot
@@ -42,20 +53,31 @@ public final class TrainingRun {
             }
         }
 
-        var (train, test) = try options.dataset.load(directory: options.dataDirectory, trainSize: options.trainSize,
-                                                      testSize: options.testSize, layerSizes: networkConfiguration.layerSizes,
-                                                      seed: networkConfiguration.seed)
+        var (train, test) = try data.map { ($0.train.subset(options.trainSize ?? $0.train.count),
+                                             $0.test.subset(options.testSize ?? $0.test.count)) }
+            ?? options.dataset.load(directory: options.dataDirectory, trainSize: options.trainSize,
+                                    testSize: options.testSize, layerSizes: networkConfiguration.layerSizes,
+                                    seed: networkConfiguration.seed)
         try checkShapes(train, sizes: networkConfiguration.layerSizes)
         try checkMemory(networkConfiguration, training: trainingConfiguration, train: train, test: test)
-        if options.standardize && options.dataset != .synthetic {   // synthetic values are already N(0, 1)
-            let normalization = Normalization.fit(train)
-            normalization.apply(to: &train)
-            normalization.apply(to: &test)
+        var normalization: Normalization?
+        if options.standardize && (data != nil || options.dataset != .synthetic) {   // synthetic values are already N(0, 1)
+            let fitted = Normalization.fit(train)
+            fitted.apply(to: &train)
+            fitted.apply(to: &test)
+            normalization = fitted
         }
 
         let network: Network
         if let checkpoint = resumed {
             network = Network(networkConfiguration, patterns: checkpoint.patterns)
+        } else if let given {
+            guard given.configuration.layerSizes == networkConfiguration.layerSizes,
+                  given.configuration.layerList == networkConfiguration.layerList else {
+                throw SprigError.invalidArgument("the network given has the layers \(given.configuration.layerSizes) "
+                                                 + "but the options describe \(networkConfiguration.layerSizes)")
+            }
+            network = given
         } else if let path = options.loadWeights {
             network = try WeightsFile.load(path: path, configuration: networkConfiguration)
         } else {
@@ -108,6 +130,7 @@ public final class TrainingRun {
             try WeightsFile.save(trained, path: path)
             reporter.note("weights written to \(path)")
         }
+        return (trainer.network, normalization)
     }
 
     /// The flags that every rank must share, compared before any other collective (a rank with

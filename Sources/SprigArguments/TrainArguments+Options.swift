@@ -1,13 +1,17 @@
 import Foundation
 import Sprig
 
-/// Turns `sprig train`'s flags into the library's run options: each flag's text parsed (a bad
-/// text names the flag), then the options validated by the library (`Options.validate`, whose
-/// errors name fields; `errorMessage` names their flags).
-typealias TrainingOptions = TrainingRun.Options
+extension TrainArguments {
+    /// The library's run options: each flag's text parsed (a bad text names the flag), then the
+    /// options validated by the library (`Options.validate`, whose errors name fields;
+    /// `errorMessage(for:)` names their flags).
+    public func options() throws -> TrainingRun.Options {
+        try TrainingRun.Options(parsing: self)
+    }
+}
 
 extension TrainingRun.Options {
-    init(parsing c: TrainCommand) throws {
+    init(parsing c: TrainArguments) throws {
         let sizes = try parseList(c.layerSizes ?? "784,1024,512,10", flag: "--layer-sizes") { Int($0) }
         var network = NetworkConfiguration(layerSizes: sizes, densities: [])
         if let text = c.densities {
@@ -89,7 +93,7 @@ extension TrainingRun.Options {
 }
 
 /// `--prune` and the flags that refine it; those without `--prune` are refused (they would do nothing).
-private func parseDynamicSparsity(_ c: TrainCommand) throws -> DynamicSparsity? {
+private func parseDynamicSparsity(_ c: TrainArguments) throws -> DynamicSparsity? {
     guard let prune = c.prune else {
         let refining = [("--grow", c.grow != nil), ("--grow-weights", c.growWeights != nil), ("--regrow-every", c.regrowEvery != nil),
                         ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil)]
@@ -107,7 +111,7 @@ private func parseDynamicSparsity(_ c: TrainCommand) throws -> DynamicSparsity? 
 
 /// `--group-lasso`, `--group-lasso-inputs`, `--prune-neurons` and the shrink flags that refine
 /// them; `--shrink-every` or `--shrink-until` alone is refused (it would do nothing).
-private func parseStructuredSparsity(_ c: TrainCommand) throws -> StructuredSparsity? {
+private func parseStructuredSparsity(_ c: TrainArguments) throws -> StructuredSparsity? {
     guard c.groupLasso != nil || c.groupLassoInputs != nil || c.pruneNeurons != nil || c.shrinkThreshold != nil else {
         if let flag = [("--shrink-every", c.shrinkEvery != nil), ("--shrink-until", c.shrinkUntil != nil)].first(where: \.1)?.0 {
             throw SprigError.invalidArgument("\(flag) needs --group-lasso, --group-lasso-inputs, --prune-neurons or --shrink-threshold")
@@ -120,7 +124,7 @@ private func parseStructuredSparsity(_ c: TrainCommand) throws -> StructuredSpar
 }
 
 /// "a,b,c" → [T], naming the flag and the bad item on failure.
-func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
+public func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
     try text.split(separator: ",", omittingEmptySubsequences: false).map {
         let item = $0.trimmingCharacters(in: .whitespaces)
         guard let value = parse(item) else { throw SprigError.invalidArgument("\(flag): '\(item)' is not a number") }

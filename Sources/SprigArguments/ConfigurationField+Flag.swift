@@ -1,8 +1,9 @@
 import Sprig
 
 extension ConfigurationField {
-    /// The `sprig train` flag that sets this field.
-    var flag: String {
+    /// The `sprig train` flag that sets this field (the Python package's keyword is its name
+    /// without the dashes, with underscores).
+    public var flag: String {
         switch self {
         case .layerSizes: return "--layer-sizes"
         case .densities: return "--densities"

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Sprig
+import SprigArguments
+
+/// How a C call ended, as the Python package maps it to an exception: 0 success, 1 a bad
+/// argument (`ValueError`), 2 a missing file (`FileNotFoundError`), 3 any other failure
+/// (`sprig.SprigError`). The one-line message of the calling thread's last failure is
+/// `sprig_last_error()`.
+enum CallStatus: Int32 {
+    case success = 0, invalidArgument = 1, fileNotFound = 2, failure = 3
+
+    private nonisolated(unsafe) static var messages: [UInt: String] = [:]
+    private static let lock = NSLock()
+
+    /// Runs `body`, turning any error into its status and keeping its message; the caller's
+    /// floating-point modes and OpenBLAS threads are as they were afterwards (`CallerState`).
+    static func run(_ body: () throws -> Void) -> Int32 {
+        let state = CallerState()
+        defer { state.restore() }
+        do {
+            try body()
+            return success.rawValue
+        } catch {
+            let text = errorMessage(for: error, fallback: TrainArguments.message(for: error))
+            let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
+            lock.withLock { messages[threadKey] = line }
+            return status(of: error).rawValue
+        }
+    }
+
+    /// The calling thread's last message (empty when none).
+    static var lastMessage: String { lock.withLock { messages[threadKey] ?? "" } }
+
+    private static var threadKey: UInt { UInt(pthread_self()) }
+
+    private static func status(of error: Error) -> CallStatus {
+        switch error {
+        case SprigError.invalidArgument, SprigError.invalidField: return .invalidArgument
+        case SprigError.io(_, let reason) where reason.lowercased().contains("no such file"): return .fileNotFound
+        case is SprigError: return .failure
+        default:
+            return TrainArguments.exitCode(for: error) == .validationFailure ? .invalidArgument : .failure
+        }
+    }
+}

@@ -1,0 +1,163 @@
+"""`sprig.MLP`: a truly sparse multilayer perceptron (CSR weights) trained by the Swift library."""
+
+import ctypes
+import json
+import os
+
+import numpy as np
+
+from . import _library
+from ._library import check, lib
+
+# Keywords that define the network (kept by the model); every other keyword is a training
+# flag, given again at each fit. Each keyword is `sprig train`'s flag without the dashes.
+NETWORK_KEYWORDS = {"densities", "overall_density", "layers", "activation", "output_activation", "dropouts",
+                    "initializer", "fan_in", "seed"}
+
+
+def flags(keywords):
+    """{"learning_rate": 0.1, "layer_sizes": [784, 10], "resume": True} →
+    ["--learning-rate", "0.1", "--layer-sizes", "784,10", "--resume"] (None is left out)."""
+    result = []
+    for key, value in keywords.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            result.append(flag)
+        elif isinstance(value, (list, tuple)):
+            result += [flag, ",".join(str(v) for v in value)]
+        else:
+            result += [flag, str(value)]
+    return result
+
+
+def _features(x, name):
+    """x as a C-contiguous float32 or uint8 (n, d) array: the array itself when it already is
+    one (no copy here; the library copies it into its own storage), else a converted copy."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-d array (examples × features), not {x.ndim}-d")
+    if x.dtype != np.uint8 and x.dtype != np.float32:
+        x = x.astype(np.float32)
+    return np.ascontiguousarray(x)
+
+
+def _labels(y, n, name):
+    y = np.ascontiguousarray(np.asarray(y), dtype=np.int32)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{name} must hold one label per example ({n}), not shape {y.shape}")
+    return y
+
+
+class MLP:
+    """A sparse MLP: `MLP([784, 1024, 512, 10], overall_density=0.01, layers="ReLU;ReLU;Linear",
+    optimizer="nesterov:0.9", learning_rate=0.1, seed=1)`. Keywords are `sprig train`'s flags
+    with underscores (README, "sprig train flags"); those that define the network are kept,
+    the training ones are defaults for `fit`."""
+
+    def __init__(self, layer_sizes, **keywords):
+        self._network_keywords = {"layer_sizes": list(layer_sizes)}
+        self._training_keywords = {}
+        for key, value in keywords.items():
+            (self._network_keywords if key in NETWORK_KEYWORDS else self._training_keywords)[key] = value
+        self._handle = None
+        encoded, count, array = _library.argv(flags(dict(self._network_keywords, **self._training_keywords)))
+        check(lib.sprig_check_flags(count, array))
+        self._make(flags(self._network_keywords))
+
+    def _make(self, network_flags):
+        encoded, count, array = _library.argv(network_flags)
+        handle = ctypes.c_void_p()
+        check(lib.sprig_model_new(count, array, ctypes.byref(handle)))
+        self._handle = handle
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            lib.sprig_model_free(self._handle)
+            self._handle = None
+
+    @property
+    def layer_sizes(self):
+        count = lib.sprig_model_layer_sizes(self._handle, None, 0)
+        sizes = (ctypes.c_ssize_t * count)()
+        lib.sprig_model_layer_sizes(self._handle, sizes, count)
+        return list(sizes)
+
+    def fit(self, x, y, *, epochs=10, batch_size=100, validation=None, callbacks=(), verbose=False, **keywords):
+        """Trains on x (n × d, float32 or uint8: uint8 pixels are read as x/255, as the image
+        files are) and labels y, standardised as `sprig train` does. `validation=(xt, yt)` is
+        evaluated after each epoch. Returns the history: one dict per epoch (the metrics file's
+        fields), also as a pandas DataFrame in `history.frame` when pandas is installed."""
+        x = _features(x, "x")
+        y = _labels(y, x.shape[0], "y")
+        if validation is not None:
+            xt = _features(validation[0], "validation x")
+            if xt.dtype != x.dtype:
+                xt = xt.astype(x.dtype) if x.dtype == np.float32 else xt
+            if xt.dtype != x.dtype:
+                raise ValueError("validation x must have x's dtype (float32 or uint8)")
+            yt = _labels(validation[1], xt.shape[0], "validation y")
+        else:
+            xt, yt = np.zeros((0, x.shape[1]), dtype=x.dtype), np.zeros(0, dtype=np.int32)
+        training = dict(self._training_keywords, epochs=epochs, batch_size=batch_size, **keywords)
+        history = History()
+
+        def report(text, _context):
+            event = json.loads(text.decode())
+            if event.get("kind") == "epoch":
+                event.pop("kind")
+                history.append(event)
+                for callback in callbacks:
+                    callback(event)
+                if verbose:
+                    print(f"epoch {event['epoch']}  loss {event['loss']:.4f}  train {100 * event['train_accuracy']:.2f}%"
+                          + (f"  validation {100 * event['test_accuracy']:.2f}%" if event.get("test_accuracy") is not None else ""))
+            return 0
+
+        callback = _library.CALLBACK(report)
+        encoded, count, array = _library.argv(flags(training))
+        check(lib.sprig_model_fit(self._handle, count, array,
+                                  x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1], y.ctypes.data,
+                                  xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None))
+        return history
+
+    def predict(self, x, threads=None):
+        """The network's outputs for x (n × K floats; logits unless the layers end in a softmax)."""
+        x = _features(x, "x")
+        sizes = self.layer_sizes
+        out = np.empty((x.shape[0], sizes[-1]), dtype=np.float32)
+        check(lib.sprig_model_predict(self._handle, x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1],
+                                      out.ctypes.data, threads or os.cpu_count() or 1))
+        return out
+
+    def evaluate(self, x, y):
+        """{"accuracy": fraction of x whose largest output is its label}."""
+        y = _labels(y, np.asarray(x).shape[0], "y")
+        predicted = self.predict(x).argmax(axis=1)
+        return {"accuracy": float((predicted == y).mean()) if len(y) else 0.0}
+
+    def save(self, path):
+        """Writes the weights as `sprig train --save-weights` does (SciPy CSR arrays per sparse layer)."""
+        check(lib.sprig_model_save(self._handle, os.fspath(path).encode()))
+
+    @classmethod
+    def load(cls, path, layer_sizes, **keywords):
+        """A model with the weights (and patterns) in `path`, for the network `layer_sizes` and keywords."""
+        model = cls.__new__(cls)
+        model._network_keywords = {"layer_sizes": list(layer_sizes)}
+        model._training_keywords = {}
+        for key, value in keywords.items():
+            (model._network_keywords if key in NETWORK_KEYWORDS else model._training_keywords)[key] = value
+        model._handle = None
+        model._make(flags(dict(model._network_keywords, load_weights=os.fspath(path))))
+        return model
+
+
+class History(list):
+    """The per-epoch metrics: a list of dicts; `frame` is a pandas DataFrame of them."""
+
+    @property
+    def frame(self):
+        import pandas
+        return pandas.DataFrame(list(self))
