@@ -67,8 +67,9 @@ public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ 
         let test = try ModelHandle.dataset(name: "validation", features: testFeatures, bytes: bytes != 0, count: nt, featureCount: d,
                                            labels: testLabels, classes: classes)
         let run = TrainingRun(options, communicator: try JobCommunicator.shared())
-        let result = try run.run(reporter: CallbackReporter(callback: callback, context: context), data: (train, test),
-                                 network: handle.network)
+        let reporter = CallbackReporter(callback: callback, context: context)
+        reporter.data(train)
+        let result = try run.run(reporter: reporter, data: (train, test), network: handle.network)
         handle.network = result.network
         handle.normalization = result.normalization
     }

@@ -5,10 +5,10 @@ import SprigArguments
 
 /// How a C call ended, as the Python package maps it to an exception: 0 success, 1 a bad
 /// argument (`ValueError`), 2 a missing file (`FileNotFoundError`), 3 any other failure
-/// (`sprig.SprigError`). The one-line message of the calling thread's last failure is
+/// (`sprig.SprigError`), 4 a run stopped at the caller's request (`KeyboardInterrupt`). The one-line message of the calling thread's last failure is
 /// `sprig_last_error()`.
 enum CallStatus: Int32 {
-    case success = 0, invalidArgument = 1, fileNotFound = 2, failure = 3
+    case success = 0, invalidArgument = 1, fileNotFound = 2, failure = 3, interrupted = 4
 
     private nonisolated(unsafe) static var messages: [UInt: String] = [:]
     private static let lock = NSLock()
@@ -36,8 +36,9 @@ enum CallStatus: Int32 {
 
     private static func status(of error: Error) -> CallStatus {
         switch error {
+        case is TrainingInterrupted: return .interrupted
         case SprigError.invalidArgument, SprigError.invalidField: return .invalidArgument
-        case SprigError.io(_, let reason) where reason.lowercased().contains("no such file"): return .fileNotFound
+        case SprigError.io(_, let reason) where reason.hasPrefix("no such file"): return .fileNotFound
         case is SprigError: return .failure
         default:
             return TrainArguments.exitCode(for: error) == .validationFailure ? .invalidArgument : .failure

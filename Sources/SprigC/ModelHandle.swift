@@ -23,8 +23,11 @@ final class ModelHandle {
     }
 
     /// A data set over `n` examples of `d` features at `features` (float32 or uint8, example-major)
-    /// and their labels: the values are copied into the library's storage (bytes stay bytes, with
-    /// the image table x/255, as the image loaders read them).
+    /// and their labels. uint8 features are read in place, without a copy (the image table
+    /// x/255, as the image loaders read them; standardising rewrites only the table): the memory
+    /// must stay valid while the data set is used, which the C call that made it guarantees.
+    /// float32 features are copied (standardising rewrites them), and so are the labels (4 bytes
+    /// an example).
     static func dataset(name: String, features: UnsafeRawPointer?, bytes: Bool, count n: Int, featureCount d: Int,
                         labels: UnsafePointer<Int32>?, classes: Int) throws -> Dataset {
         guard n >= 0, d >= 1, n == 0 || (features != nil && labels != nil) else {
@@ -37,8 +40,8 @@ final class ModelHandle {
             throw SprigError.invalidArgument("\(name): label \(bad) is not in 0..<\(classes) (the network has \(classes) outputs)")
         }
         if bytes {
-            let values = n == 0 ? [] : Array(UnsafeBufferPointer(start: features!.assumingMemoryBound(to: UInt8.self), count: total))
-            return Dataset(name: name, featureCount: d, classCount: classes, bytes: values,
+            let memory = UnsafeBufferPointer(start: n == 0 ? nil : features!.assumingMemoryBound(to: UInt8.self), count: total)
+            return Dataset(name: name, featureCount: d, classCount: classes, borrowing: memory,
                            values: PixelScaling.unitInterval, labels: labelArray)
         }
         let values = n == 0 ? [] : Array(UnsafeBufferPointer(start: features!.assumingMemoryBound(to: Float.self), count: total))

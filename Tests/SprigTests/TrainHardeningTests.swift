@@ -130,7 +130,8 @@ final class TrainHardeningTests: XCTestCase {
     /// The data fingerprint covers every byte and label (and says how long Fashion-MNIST takes).
     func testTheDataFingerprintCoversEveryExample() throws {
         let data = SyntheticDataset.make(featureCount: 30, classCount: 4, trainCount: 500, testCount: 0, seed: 2).train
-        guard case .bytes(let bytes, let values) = data.storage else { return XCTFail("synthetic data is stored as bytes") }
+        guard case .bytes(let storage, let values) = data.storage else { return XCTFail("synthetic data is stored as bytes") }
+        let bytes = storage.withUnsafeBufferPointer { Array($0) }
         for position in [0, 4321, bytes.count - 1] {
             var changed = bytes
             changed[position] &+= 1

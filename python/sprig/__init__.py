@@ -3,11 +3,11 @@ Swift library through its C interface (no command-line tool in between)."""
 
 import ctypes
 
-from . import datasets
+from . import challenge, datasets
 from ._library import SprigError, check, lib
 from .model import MLP, History
 
-__all__ = ["MLP", "History", "SprigError", "datasets", "rank"]
+__all__ = ["MLP", "History", "SprigError", "challenge", "datasets", "rank"]
 
 
 def rank():

@@ -86,6 +86,9 @@ lib.sprig_model_layer_sizes.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c
 lib.sprig_model_layer_sizes.restype = ctypes.c_ssize_t
 lib.sprig_rank.argtypes = [ctypes.POINTER(ctypes.c_ssize_t), ctypes.POINTER(ctypes.c_ssize_t)]
 lib.sprig_rank.restype = ctypes.c_int32
+lib.sprig_challenge_run.argtypes = [ctypes.c_char_p, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_char_p, ctypes.c_char_p,
+                                    ctypes.c_float, ctypes.c_ssize_t, CALLBACK, ctypes.c_void_p]
+lib.sprig_challenge_run.restype = ctypes.c_int32
 lib.sprig_finalize.argtypes = []
 lib.sprig_finalize.restype = None
 # Under mpirun, MPI is finalised at exit if Sprig started it (not when mpi4py did).
@@ -116,4 +119,6 @@ def check(status):
         raise ValueError(message)
     if status == 2:
         raise FileNotFoundError(message)
+    if status == 4:
+        raise KeyboardInterrupt(message)
     raise SprigError(message)

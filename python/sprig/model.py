@@ -34,7 +34,8 @@ def flags(keywords):
 
 def _features(x, name):
     """x as a C-contiguous float32 or uint8 (n, d) array: the array itself when it already is
-    one (no copy here; the library copies it into its own storage), else a converted copy."""
+    one, else a converted copy. The library reads uint8 arrays in place (no copy at all) and
+    copies float32 ones (standardising rewrites them)."""
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-d array (examples × features), not {x.ndim}-d")
@@ -84,42 +85,65 @@ class MLP:
         lib.sprig_model_layer_sizes(self._handle, sizes, count)
         return list(sizes)
 
-    def fit(self, x, y, *, epochs=10, batch_size=100, validation=None, callbacks=(), verbose=False, **keywords):
+    def fit(self, x, y, *, epochs=10, batch_size=100, validation=None, callbacks=(), verbose=False, progress=False,
+            **keywords):
         """Trains on x (n × d, float32 or uint8: uint8 pixels are read as x/255, as the image
         files are) and labels y, standardised as `sprig train` does. `validation=(xt, yt)` is
-        evaluated after each epoch. Returns the history: one dict per epoch (the metrics file's
-        fields), also as a pandas DataFrame in `history.frame` when pandas is installed."""
+        evaluated after each epoch; each callback is called with each epoch's metrics dict;
+        `progress=True` shows a progress bar (tqdm when installed). Ctrl-C (or a callback that
+        raises) stops after the current step: the model keeps what it has trained and the
+        exception is raised. Returns the history: one dict per epoch (the metrics file's fields),
+        also as a pandas DataFrame in `history.frame` when pandas is installed. Under mpirun,
+        every rank passes the full arrays; rank 0's history holds the epochs."""
         x = _features(x, "x")
         y = _labels(y, x.shape[0], "y")
         if validation is not None:
             xt = _features(validation[0], "validation x")
             if xt.dtype != x.dtype:
-                xt = xt.astype(x.dtype) if x.dtype == np.float32 else xt
-            if xt.dtype != x.dtype:
-                raise ValueError("validation x must have x's dtype (float32 or uint8)")
+                raise ValueError(f"validation x must have x's dtype ({x.dtype}), not {xt.dtype}")
             yt = _labels(validation[1], xt.shape[0], "validation y")
         else:
             xt, yt = np.zeros((0, x.shape[1]), dtype=x.dtype), np.zeros(0, dtype=np.int32)
         training = dict(self._training_keywords, epochs=epochs, batch_size=batch_size, **keywords)
         history = History()
+        raised = []
+        bar = _ProgressBar(epochs) if progress else None
 
         def report(text, _context):
-            event = json.loads(text.decode())
-            if event.get("kind") == "epoch":
-                event.pop("kind")
-                history.append(event)
-                for callback in callbacks:
-                    callback(event)
-                if verbose:
-                    print(f"epoch {event['epoch']}  loss {event['loss']:.4f}  train {100 * event['train_accuracy']:.2f}%"
-                          + (f"  validation {100 * event['test_accuracy']:.2f}%" if event.get("test_accuracy") is not None else ""))
-            return 0
+            try:
+                event = json.loads(text.decode())
+                kind = event.pop("kind", None)
+                if kind == "progress" and bar:
+                    bar.update(event)
+                elif kind == "data":
+                    history.data = event
+                elif kind == "epoch":
+                    history.append(event)
+                    if bar:
+                        bar.epoch(event)
+                    for callback in callbacks:
+                        callback(event)
+                    if verbose:
+                        print(f"epoch {event['epoch']}  loss {event['loss']:.4f}  train {100 * event['train_accuracy']:.2f}%"
+                              + (f"  validation {100 * event['test_accuracy']:.2f}%"
+                                 if event.get("test_accuracy") is not None else ""))
+                return 0
+            except BaseException as error:   # Ctrl-C or a callback's error: stop after this step
+                raised.append(error)
+                return 1
 
         callback = _library.CALLBACK(report)
         encoded, count, array = _library.argv(flags(training))
-        check(lib.sprig_model_fit(self._handle, count, array,
-                                  x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1], y.ctypes.data,
-                                  xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None))
+        try:
+            status = lib.sprig_model_fit(self._handle, count, array,
+                                         x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1], y.ctypes.data,
+                                         xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None)
+        finally:
+            if bar:
+                bar.close()
+        if raised:
+            raise raised[0]
+        check(status)
         return history
 
     def predict(self, x, threads=None):
@@ -141,6 +165,25 @@ class MLP:
         """Writes the weights as `sprig train --save-weights` does (SciPy CSR arrays per sparse layer)."""
         check(lib.sprig_model_save(self._handle, os.fspath(path).encode()))
 
+    def weights(self):
+        """[(W, b)] per linear layer, copies: W a SciPy CSR matrix (K × D) for a sparse layer, a
+        NumPy array for a dense one; b a NumPy vector. (Read back from a temporary weights file.)"""
+        import tempfile
+        import scipy.sparse
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "weights.npz")
+            self.save(path)
+            with np.load(path) as w:
+                layers = []
+                for k in range(1, len(self.layer_sizes)):
+                    if f"W{k}.data" in w.files:
+                        matrix = scipy.sparse.csr_matrix((w[f"W{k}.data"], w[f"W{k}.indices"], w[f"W{k}.indptr"]),
+                                                         shape=tuple(w[f"W{k}.shape"]))
+                    else:
+                        matrix = w[f"W{k}"].copy()
+                    layers.append((matrix, w[f"b{k}"].copy()))
+        return layers
+
     @classmethod
     def load(cls, path, layer_sizes, **keywords):
         """A model with the weights (and patterns) in `path`, for the network `layer_sizes` and keywords."""
@@ -154,8 +197,46 @@ class MLP:
         return model
 
 
+class _ProgressBar:
+    """tqdm's bar over the steps of each epoch when tqdm is installed, else a line per epoch."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+        try:
+            from tqdm.auto import tqdm
+            self.tqdm = tqdm
+        except ImportError:
+            self.tqdm = None
+        self.bar = None
+
+    def update(self, event):
+        if self.tqdm is None:
+            return
+        if self.bar is None or self.bar.desc != f"epoch {event['epoch']}/{self.epochs}":
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = self.tqdm(total=event["total"], desc=f"epoch {event['epoch']}/{self.epochs}", leave=False)
+        self.bar.n = event["done"]
+        self.bar.refresh()
+
+    def epoch(self, event):
+        if self.tqdm is None:
+            test = event.get("test_accuracy")
+            print(f"epoch {event['epoch']}/{self.epochs}  loss {event['loss']:.4f}"
+                  + (f"  validation {100 * test:.2f}%" if test is not None else ""), flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class History(list):
-    """The per-epoch metrics: a list of dicts; `frame` is a pandas DataFrame of them."""
+    """The per-epoch metrics: a list of dicts; `frame` is a pandas DataFrame of them. `data`
+    says how the library read the training features: {"borrowed": True, "address": A} when it
+    read the array in place (uint8), {"borrowed": False} when it copied it (float32)."""
+
+    data = None
 
     @property
     def frame(self):

@@ -62,6 +62,23 @@ def test_predict_matches_a_numpy_forward_pass(fashion, tmp_path):
     assert model.evaluate(xt[:200], labels)["accuracy"] == pytest.approx(float((h.argmax(axis=1) == labels).mean()))
 
 
+def test_weights_are_scipy_matrices_equal_to_the_saved_ones(fashion, tmp_path):
+    model, _ = trained(fashion)
+    model.save(tmp_path / "w.npz")
+    w = np.load(tmp_path / "w.npz")
+    layers = model.weights()
+    assert len(layers) == 3
+    for k, (matrix, bias) in enumerate(layers, start=1):
+        if f"W{k}.data" in w.files:
+            assert scipy.sparse.issparse(matrix) and matrix.format == "csr"
+            assert matrix.shape == tuple(w[f"W{k}.shape"])
+            np.testing.assert_array_equal(matrix.data, w[f"W{k}.data"])
+            np.testing.assert_array_equal(matrix.indices, w[f"W{k}.indices"])
+        else:
+            np.testing.assert_array_equal(matrix, w[f"W{k}"])
+        np.testing.assert_array_equal(bias, w[f"b{k}"])
+
+
 def test_save_and_load_round_trip(fashion, tmp_path):
     (_, _), (xt, _) = fashion
     model, _ = trained(fashion)
@@ -115,3 +132,34 @@ def test_the_caller_keeps_its_floating_point_modes_and_blas_threads(fashion):
     model.predict(x[:10])
     assert tiny / np.float32(100) != 0, "the calling thread still computes subnormals"
     assert blas.openblas_get_num_threads() == 2
+
+
+def test_an_interrupted_fit_keeps_what_it_trained(fashion, tmp_path):
+    """Ctrl-C (here: a callback raising KeyboardInterrupt at the end of epoch 1 of 3) stops the
+    run; the model holds exactly the weights of a 1-epoch run."""
+    (x, y), _ = fashion
+    one = sprig.MLP(SIZES, **NETWORK)
+    one.fit(x[:TRAIN], y[:TRAIN], epochs=1, threads=2)
+    one.save(tmp_path / "one.npz")
+
+    def stop(event):
+        raise KeyboardInterrupt
+
+    model = sprig.MLP(SIZES, **NETWORK)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x[:TRAIN], y[:TRAIN], epochs=3, threads=2, callbacks=[stop], progress=True)
+    model.save(tmp_path / "stopped.npz")
+    a, b = np.load(tmp_path / "one.npz"), np.load(tmp_path / "stopped.npz")
+    for name in a.files:
+        assert a[name].tobytes() == b[name].tobytes(), name
+
+
+def test_uint8_arrays_are_not_copied_and_float32_arrays_are(fashion):
+    (x, y), _ = fashion
+    pixels = np.ascontiguousarray(x[:1000])
+    history = sprig.MLP(SIZES, **NETWORK).fit(pixels, y[:1000], epochs=1, threads=2)
+    assert history.data == {"borrowed": True, "address": pixels.ctypes.data}
+    floats = (pixels / 255).astype(np.float32)
+    history = sprig.MLP(SIZES, **NETWORK).fit(floats, y[:1000], epochs=1, threads=2)
+    assert history.data == {"borrowed": False}
+    assert sprig.model._features(pixels, "x") is pixels, "a C-contiguous uint8 array is passed as it is"

@@ -11,7 +11,7 @@ public enum ChallengeFiles {
     public static func layerPath(directory: String, neurons: Int, layer k: Int) throws -> String {
         let base = (directory as NSString).appendingPathComponent("n\(neurons)-l\(k).tsv")
         for candidate in [base, base + ".gz"] where FileManager.default.fileExists(atPath: candidate) { return candidate }
-        throw SprigError.io(path: base, reason: "missing layer file (also looked for \(base).gz)")
+        throw SprigError.io(path: base, reason: "no such file: a missing layer file (also looked for \(base).gz)")
     }
 
     public static func readLayer(directory: String, neurons: Int, layer k: Int) throws -> ChallengeLayer {

@@ -9,7 +9,7 @@ public struct Dataset: Sendable {
     public enum Storage: Sendable {
         case floats([Float])
         /// Feature value of byte b is `values[b]` (256 entries).
-        case bytes([UInt8], values: [Float])
+        case bytes(ByteStorage, values: [Float])
     }
 
     public var name: String
@@ -33,7 +33,19 @@ public struct Dataset: Sendable {
         self.name = name
         self.featureCount = featureCount
         self.classCount = classCount
-        self.storage = .bytes(bytes, values: values)
+        self.storage = .bytes(ByteStorage(bytes), values: values)
+        self.labels = labels
+    }
+
+    /// A byte data set over the caller's memory (no copy): `bytes` must stay valid and
+    /// unchanged while the data set is used (the Python package's arrays, during `fit`).
+    public init(name: String, featureCount: Int, classCount: Int, borrowing bytes: UnsafeBufferPointer<UInt8>, values: [Float],
+                labels: [Int32]) {
+        precondition(values.count == 256, "a byte value table has 256 entries")
+        self.name = name
+        self.featureCount = featureCount
+        self.classCount = classCount
+        self.storage = .bytes(ByteStorage(borrowing: bytes), values: values)
         self.labels = labels
     }
 
@@ -42,7 +54,7 @@ public struct Dataset: Sendable {
     public func allFeatures() -> [Float] {
         switch storage {
         case .floats(let values): return values
-        case .bytes(let bytes, let values): return bytes.map { values[Int($0)] }
+        case .bytes(let bytes, let values): return bytes.withUnsafeBufferPointer { $0.map { values[Int($0)] } }
         }
     }
 
@@ -54,7 +66,7 @@ public struct Dataset: Sendable {
         copy.labels = Array(labels[0 ..< kept])
         switch storage {
         case .floats(let values): copy.storage = .floats(Array(values[0 ..< kept * featureCount]))
-        case .bytes(let bytes, let values): copy.storage = .bytes(Array(bytes[0 ..< kept * featureCount]), values: values)
+        case .bytes(let bytes, let values): copy.storage = .bytes(bytes.prefix(kept * featureCount), values: values)
         }
         return copy
     }

@@ -82,6 +82,9 @@ final class EpochLoop {
             }
             do {
                 try reporter.finished(metrics)
+                if communicator.size == 1, reporter.stopRequested() { throw TrainingInterrupted(epoch: epoch + 1, step: steps) }
+            } catch let interrupted as TrainingInterrupted {
+                throw interrupted
             } catch {
                 // The metrics could not be written (e.g. a full disk): keep the work trained so far.
                 if let path = options.saveWeights, (try? network.checkFinite(writing: "weights")) != nil,
@@ -134,6 +137,9 @@ final class EpochLoop {
             replicaChecks += 1
         }
         if context.isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
+        // A stop asked for between steps (Ctrl-C in Python); one process only: ranks would have
+        // to agree on it, and under mpirun a Ctrl-C ends the whole job anyway.
+        if communicator.size == 1, reporter.stopRequested() { throw TrainingInterrupted(epoch: epoch + 1, step: step + 1) }
         if let every = options.checkpointEverySteps, done % every == 0 {
             try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)
         }
