@@ -216,8 +216,7 @@ class _ProgressBar:
             if self.bar is not None:
                 self.bar.close()
             self.bar = self.tqdm(total=event["total"], desc=f"epoch {event['epoch']}/{self.epochs}", leave=False)
-        self.bar.n = event["done"]
-        self.bar.refresh()
+        self.bar.update(event["done"] - self.bar.n)
 
     def epoch(self, event):
         if self.tqdm is None:
