@@ -1,3 +1,4 @@
+import CMPI
 import Foundation
 import Sprig
 import SprigArguments
@@ -51,12 +52,15 @@ public func sprig_model_free(_ model: UnsafeMutableRawPointer?) {
 /// Trains the model on n examples (`features`, `labels`; `bytes` ≠ 0: uint8 features) with the
 /// training flags (`--epochs`, `--batch-size`, `--optimizer`, `--prune`, …), testing after each
 /// epoch on the nt examples of `testFeatures`/`testLabels` (nt may be 0); `callback` receives
-/// the run's reports as JSON (`CallbackReporter`).
+/// the run's reports as JSON (`CallbackReporter`). `communicator` (may be NULL) points to an
+/// MPI_Comm of an MPI the caller initialised (mpi4py's `MPI._addressof(comm)`): the run uses a
+/// duplicate of it instead of the job's world.
 @_cdecl("sprig_model_fit")
 public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
                             _ features: UnsafeRawPointer?, _ bytes: Int32, _ n: Int, _ d: Int, _ labels: UnsafePointer<Int32>?,
                             _ testFeatures: UnsafeRawPointer?, _ nt: Int, _ testLabels: UnsafePointer<Int32>?,
-                            _ callback: CallbackReporter.Callback?, _ context: UnsafeMutableRawPointer?) -> Int32 {
+                            _ callback: CallbackReporter.Callback?, _ context: UnsafeMutableRawPointer?,
+                            _ communicator: UnsafeRawPointer?) -> Int32 {
     CallStatus.run {
         let handle = try handleOf(model)
         var options = try ModelHandle.options(handle.flags + strings(argc, argv))
@@ -66,7 +70,9 @@ public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ 
                                             labels: labels, classes: classes)
         let test = try ModelHandle.dataset(name: "validation", features: testFeatures, bytes: bytes != 0, count: nt, featureCount: d,
                                            labels: testLabels, classes: classes)
-        let run = TrainingRun(options, communicator: try JobCommunicator.shared())
+        let given = try communicator.map { try MPICommunicator(duplicating: $0.load(as: MPI_Comm.self)) }
+        defer { given?.finalize() }   // frees the duplicate
+        let run = TrainingRun(options, communicator: try given ?? JobCommunicator.shared())
         let reporter = CallbackReporter(callback: callback, context: context)
         reporter.data(train)
         let result = try run.run(reporter: reporter, data: (train, test), network: handle.network)

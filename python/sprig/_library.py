@@ -75,7 +75,8 @@ lib.sprig_model_free.argtypes = [ctypes.c_void_p]
 lib.sprig_model_free.restype = None
 lib.sprig_model_fit.argtypes = [ctypes.c_void_p, ctypes.c_int32, _argv,
                                 ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_void_p,
-                                ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_void_p, CALLBACK, ctypes.c_void_p]
+                                ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_void_p, CALLBACK, ctypes.c_void_p,
+                                ctypes.c_void_p]
 lib.sprig_model_fit.restype = ctypes.c_int32
 lib.sprig_model_predict.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t,
                                     ctypes.c_void_p, ctypes.c_ssize_t]

@@ -86,7 +86,7 @@ class MLP:
         return list(sizes)
 
     def fit(self, x, y, *, epochs=10, batch_size=100, validation=None, callbacks=(), verbose=False, progress=False,
-            **keywords):
+            comm=None, **keywords):
         """Trains on x (n × d, float32 or uint8: uint8 pixels are read as x/255, as the image
         files are) and labels y, standardised as `sprig train` does. `validation=(xt, yt)` is
         evaluated after each epoch; each callback is called with each epoch's metrics dict;
@@ -94,7 +94,8 @@ class MLP:
         raises) stops after the current step: the model keeps what it has trained and the
         exception is raised. Returns the history: one dict per epoch (the metrics file's fields),
         also as a pandas DataFrame in `history.frame` when pandas is installed. Under mpirun,
-        every rank passes the full arrays; rank 0's history holds the epochs."""
+        every rank passes the full arrays; rank 0's history holds the epochs. `comm`: an mpi4py
+        communicator to train over (a duplicate of it) instead of MPI_COMM_WORLD."""
         x = _features(x, "x")
         y = _labels(y, x.shape[0], "y")
         if validation is not None:
@@ -134,10 +135,14 @@ class MLP:
 
         callback = _library.CALLBACK(report)
         encoded, count, array = _library.argv(flags(training))
+        communicator = None
+        if comm is not None:
+            from mpi4py import MPI
+            communicator = MPI._addressof(comm)   # the address of its MPI_Comm handle
         try:
             status = lib.sprig_model_fit(self._handle, count, array,
                                          x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1], y.ctypes.data,
-                                         xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None)
+                                         xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None, communicator)
         finally:
             if bar:
                 bar.close()

@@ -13,7 +13,7 @@ import sys
 import sprig
 (x, y), _ = sprig.datasets.fashion_mnist()
 model = sprig.MLP([784, 64, 10], overall_density=0.2, seed=5)
-history = model.fit(x[:2000], y[:2000], epochs=2, threads=1)
+history = model.fit(x[:2000], y[:2000], epochs=2, threads=1{fit})
 rank, size = sprig.rank()
 assert size == int(sys.argv[2]), (size, sys.argv)
 if rank == 0:
@@ -22,9 +22,9 @@ if rank == 0:
 """
 
 
-def run(tmp_path, ranks, name, preamble=""):
+def run(tmp_path, ranks, name, preamble="", fit=""):
     script = tmp_path / f"{name}.py"
-    script.write_text(SCRIPT.format(preamble=preamble))
+    script.write_text(SCRIPT.format(preamble=preamble, fit=fit))
     out = tmp_path / f"{name}.npz"
     command = [sys.executable, str(script), str(out), str(ranks)]
     if ranks > 1:
@@ -51,4 +51,11 @@ def test_two_ranks_equal_one_process(tmp_path):
 def test_two_ranks_after_mpi4py(tmp_path):
     one = run(tmp_path, 1, "one")
     two = run(tmp_path, 2, "after_mpi4py", preamble="from mpi4py import MPI\nassert MPI.Is_initialized()")
+    close(one, two)
+
+
+def test_two_ranks_over_an_mpi4py_communicator(tmp_path):
+    """fit(comm=...) trains over (a duplicate of) the communicator given."""
+    one = run(tmp_path, 1, "one")
+    two = run(tmp_path, 2, "comm", preamble="from mpi4py import MPI\ncomm = MPI.COMM_WORLD.Dup()", fit=", comm=comm")
     close(one, two)

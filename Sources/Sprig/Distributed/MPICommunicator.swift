@@ -20,6 +20,9 @@ public final class MPICommunicator: Communicator {
     /// Whether this communicator initialised MPI (and so finalises it).
     private let ownsMPI: Bool
 
+    /// Whether `finalize` frees `world` (a duplicate made here).
+    private let ownsCommunicator: Bool
+
     /// Initialises MPI (once, unless another library already has) and returns the world communicator.
     public init() throws {
         precondition(!MPICommunicator.initialized, "MPI is initialised once per process")
@@ -31,21 +34,50 @@ public final class MPICommunicator: Communicator {
             guard code == sprig_mpi_success() else { throw DistributedError.mpi(call: "MPI_Init_thread", message: "error \(code)") }
         }
         ownsMPI = already == 0
+        ownsCommunicator = false
         MPICommunicator.initialized = true
-        let world: MPI_Comm = sprig_mpi_comm_world()
+        world = sprig_mpi_comm_world()
+        (rank, size) = try MPICommunicator.setUp(world)
+    }
+
+    /// A communicator over a duplicate of `communicator`, from an MPI its caller initialised
+    /// (mpi4py's communicator in Python): Sprig's messages never mix with the caller's, the
+    /// caller's error handler is untouched, and MPI is never finalised here (`finalize` frees
+    /// the duplicate). Collective: every rank of `communicator` must make one.
+    public init(duplicating communicator: MPI_Comm) throws {
+        var initialized: Int32 = 0
+        _ = MPI_Initialized(&initialized)
+        guard initialized != 0 else {
+            throw DistributedError.mpi(call: "MPI_Comm_dup", message: "MPI is not initialised: a communicator given must come from an initialised MPI")
+        }
+        var duplicate: MPI_Comm? = nil
+        let code = MPI_Comm_dup(communicator, &duplicate)
+        guard code == sprig_mpi_success(), let duplicate else {
+            throw DistributedError.mpi(call: "MPI_Comm_dup", message: "error \(code)")
+        }
+        ownsMPI = false
+        ownsCommunicator = true
+        world = duplicate
+        (rank, size) = try MPICommunicator.setUp(duplicate)
+    }
+
+    /// Makes `communicator`'s errors returned (not fatal) and reads this rank and the size.
+    private static func setUp(_ communicator: MPI_Comm) throws -> (Int, Int) {
         var rank: Int32 = 0, size: Int32 = 0
-        for (call, result) in [("MPI_Comm_set_errhandler", MPI_Comm_set_errhandler(world, sprig_mpi_errors_return())),
-                               ("MPI_Comm_rank", MPI_Comm_rank(world, &rank)), ("MPI_Comm_size", MPI_Comm_size(world, &size))]
+        for (call, result) in [("MPI_Comm_set_errhandler", MPI_Comm_set_errhandler(communicator, sprig_mpi_errors_return())),
+                               ("MPI_Comm_rank", MPI_Comm_rank(communicator, &rank)), ("MPI_Comm_size", MPI_Comm_size(communicator, &size))]
             where result != sprig_mpi_success() {
             throw DistributedError.mpi(call: call, message: "error \(result)")
         }
-        self.world = world
-        self.rank = Int(rank)
-        self.size = Int(size)
+        return (Int(rank), Int(size))
     }
 
     /// Ends MPI when this communicator started it; call once, after the last collective.
     public func finalize() {
+        if ownsCommunicator {
+            var communicator: MPI_Comm? = world
+            _ = MPI_Comm_free(&communicator)
+        }
         if ownsMPI { _ = MPI_Finalize() }
     }
 
