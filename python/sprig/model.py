@@ -45,10 +45,17 @@ def _features(x, name):
 
 
 def _labels(y, n, name):
-    y = np.ascontiguousarray(np.asarray(y), dtype=np.int32)
+    """y as a C-contiguous int32 vector of n class indices (checked before the cast, so that no
+    value wraps into range; the library checks them against the number of classes)."""
+    y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"{name} must hold one label per example ({n}), not shape {y.shape}")
-    return y
+    if y.size:
+        if not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0):
+            raise ValueError(f"{name} must hold whole class indices")
+        if y.min() < 0 or y.max() > np.iinfo(np.int32).max:
+            raise ValueError(f"{name}: label {y.min() if y.min() < 0 else y.max()} is not a class index")
+    return np.ascontiguousarray(y, dtype=np.int32)
 
 
 class MLP:

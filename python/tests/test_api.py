@@ -103,6 +103,10 @@ def test_bad_arguments_raise_the_right_exception(fashion, tmp_path):
         sprig.MLP(SIZES, **NETWORK).fit(x[:100, :100], y[:100])
     with pytest.raises(ValueError, match="label"):
         sprig.MLP(SIZES, **NETWORK).fit(x[:100], np.full(100, 12))
+    with pytest.raises(ValueError, match="label"):
+        sprig.MLP(SIZES, **NETWORK).fit(x[:100], np.full(100, 2**32, dtype=np.int64))   # would wrap to 0
+    with pytest.raises(ValueError, match="whole"):
+        sprig.MLP(SIZES, **NETWORK).fit(x[:100], np.full(100, 0.5))
     with pytest.raises(ValueError, match="one label per example"):
         sprig.MLP(SIZES, **NETWORK).fit(x[:100], y[:99])
     with pytest.raises(ValueError, match="unknown|Unknown"):
