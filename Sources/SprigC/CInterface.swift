@@ -134,6 +134,31 @@ public func sprig_rank(_ rank: UnsafeMutablePointer<Int>?, _ size: UnsafeMutable
     }
 }
 
+/// The mean loss (the configured `--loss`, from the flags in argv: the model's training flags)
+/// and the accuracy over n labelled examples, written to `result[0]` and `result[1]`; the
+/// normalisation of the last training data is applied first.
+@_cdecl("sprig_model_evaluate")
+public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                                 _ features: UnsafeRawPointer?, _ bytes: Int32, _ n: Int, _ d: Int,
+                                 _ labels: UnsafePointer<Int32>?, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        let options = try ModelHandle.options(handle.flags + strings(argc, argv))
+        guard d == handle.network.inputSize else {
+            throw SprigError.invalidArgument("x has \(d) features per example but the network takes \(handle.network.inputSize)")
+        }
+        var data = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
+                                           labels: labels, classes: handle.network.outputSize)
+        handle.normalization?.apply(to: &data)
+        let context = try RunContext(threads: options.threads, communicator: SingleProcessCommunicator())
+        let trainer = try Trainer(network: handle.network, configuration: options.training, pool: context.pool,
+                                  trainingExamples: 1)
+        let (loss, accuracy) = try trainer.evaluate(data)
+        result?[0] = loss
+        result?[1] = accuracy
+    }
+}
+
 /// Writes the model's weights as `sprig train --save-weights` does.
 @_cdecl("sprig_model_save")
 public func sprig_model_save(_ model: UnsafeMutableRawPointer?, _ path: UnsafePointer<CChar>?) -> Int32 {

@@ -81,6 +81,9 @@ lib.sprig_model_fit.restype = ctypes.c_int32
 lib.sprig_model_predict.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t,
                                     ctypes.c_void_p, ctypes.c_ssize_t]
 lib.sprig_model_predict.restype = ctypes.c_int32
+lib.sprig_model_evaluate.argtypes = [ctypes.c_void_p, ctypes.c_int32, _argv, ctypes.c_void_p, ctypes.c_int32,
+                                     ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_void_p, ctypes.POINTER(ctypes.c_double)]
+lib.sprig_model_evaluate.restype = ctypes.c_int32
 lib.sprig_model_save.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
 lib.sprig_model_save.restype = ctypes.c_int32
 lib.sprig_model_layer_sizes.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_ssize_t), ctypes.c_ssize_t]

@@ -167,11 +167,19 @@ class MLP:
                                       out.ctypes.data, threads or os.cpu_count() or 1))
         return out
 
-    def evaluate(self, x, y):
-        """{"accuracy": fraction of x whose largest output is its label}."""
-        y = _labels(y, np.asarray(x).shape[0], "y")
-        predicted = self.predict(x).argmax(axis=1)
-        return {"accuracy": float((predicted == y).mean()) if len(y) else 0.0}
+    def evaluate(self, x, y, threads=None):
+        """{"loss": the mean of the configured loss, "accuracy": the fraction of x whose largest
+        output is its label}, computed by the library as after each training epoch."""
+        x = _features(x, "x")
+        y = _labels(y, x.shape[0], "y")
+        keywords = dict(self._training_keywords)
+        if threads:
+            keywords["threads"] = threads
+        encoded, count, array = _library.argv(flags(keywords))
+        result = (ctypes.c_double * 2)()
+        check(lib.sprig_model_evaluate(self._handle, count, array, x.ctypes.data, int(x.dtype == np.uint8), x.shape[0],
+                                       x.shape[1], y.ctypes.data, result))
+        return {"loss": result[0], "accuracy": result[1]}
 
     def save(self, path):
         """Writes the weights as `sprig train --save-weights` does (SciPy CSR arrays per sparse layer)."""

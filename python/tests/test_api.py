@@ -59,7 +59,11 @@ def test_predict_matches_a_numpy_forward_pass(fashion, tmp_path):
     assert predicted.shape == (200, 10)
     np.testing.assert_allclose(predicted, h, rtol=1e-4, atol=1e-4)
     labels = fashion[1][1][:200]
-    assert model.evaluate(xt[:200], labels)["accuracy"] == pytest.approx(float((h.argmax(axis=1) == labels).mean()))
+    evaluation = model.evaluate(xt[:200], labels)
+    assert evaluation["accuracy"] == pytest.approx(float((h.argmax(axis=1) == labels).mean()))
+    shifted = h - h.max(axis=1, keepdims=True)   # softmax cross-entropy, the default loss
+    loss = np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(200), labels])
+    assert evaluation["loss"] == pytest.approx(loss, rel=1e-4)
 
 
 def test_weights_are_scipy_matrices_equal_to_the_saved_ones(fashion, tmp_path):
