@@ -88,7 +88,16 @@ if [ "$mode" = test ]; then
         { python3 -m venv --system-site-packages "$pyvenv" && "$pyvenv/bin/pip" install -q pytest mpi4py; } >/dev/null 2>&1 ||
             { echo "error: launch.sh: could not install pytest and mpi4py for the Python tests (pip)" >&2; exit 1; }
     fi
-    SPRIG_LIBRARY="$PWD/.build-test/release/libSprigC.so" PYTHONPATH="$PWD/python" exec "$pyvenv/bin/python" -m pytest -q python/tests
+    SPRIG_LIBRARY="$PWD/.build-test/release/libSprigC.so" PYTHONPATH="$PWD/python" "$pyvenv/bin/python" -m pytest -q python/tests
+    # The package as users install it: `pip install ./python` builds the library (release) into
+    # it; a short fit from another folder must find and use that copy.
+    "$pyvenv/bin/pip" install -q ./python
+    (cd /tmp && env -u SPRIG_LIBRARY -u PYTHONPATH "$ROOT/$pyvenv/bin/python" -c '
+import os, sprig
+assert os.path.exists(os.path.join(os.path.dirname(sprig.__file__), "libSprigC.so")), sprig.__file__
+(x, y), _ = sprig.datasets.fashion_mnist()
+history = sprig.MLP([784, 64, 10], overall_density=0.2).fit(x[:1000], y[:1000], epochs=1, threads=1)
+print("pip install ./python: sprig", sprig.__version__, "from", os.path.dirname(sprig.__file__), "trains:", len(history), "epoch")')
 fi
 
 # True when the hostfile names a host other than this one (by name or address).
