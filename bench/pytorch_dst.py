@@ -284,15 +284,10 @@ def main(argv=None):
         for entry in step["logs"]:
             print(json.dumps(entry), flush=True)
 
-        eval_start = time.perf_counter()
-        test_loss, test_correct = pm.evaluate(model, xte, yte)
-        evaluation_seconds = time.perf_counter() - eval_start
-        record = pm.epoch_record(epoch, loss_sum, correct, n_batches, args.batch_size, seconds,
-                                 cpu_seconds, test_correct, xte.shape[0], test_loss=test_loss,
-                                 learning_rate=args.learning_rate,
-                                 evaluation_seconds=evaluation_seconds,
-                                 extra={"regrown": step["regrown"],
-                                        "topology_seconds": step["topology_seconds"]})
+        record = pm.evaluate_and_record(model, xte, yte, epoch, loss_sum, correct, n_batches, args.batch_size,
+                                        seconds, cpu_seconds, args.learning_rate,
+                                        extra={"regrown": step["regrown"],
+                                               "topology_seconds": step["topology_seconds"]})
         if not pm.write_metrics(record, metrics_file):
             break
     if metrics_file:

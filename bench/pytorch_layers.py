@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -225,13 +224,8 @@ def main(argv=None):
             model, optimizer, loss_fn, xs, ys, args.batch_size, n_batches)
         del xs, ys
 
-        eval_start = time.perf_counter()
-        test_loss, test_correct = pm.evaluate(model, xte, yte)
-        evaluation_seconds = time.perf_counter() - eval_start
-        record = pm.epoch_record(epoch, loss_sum, correct, n_batches, args.batch_size, seconds,
-                                 cpu_seconds, test_correct, xte.shape[0], test_loss=test_loss,
-                                 learning_rate=args.learning_rate,
-                                 evaluation_seconds=evaluation_seconds)
+        record = pm.evaluate_and_record(model, xte, yte, epoch, loss_sum, correct, n_batches, args.batch_size,
+                                        seconds, cpu_seconds, args.learning_rate)
         if not pm.write_metrics(record, metrics_file):
             break
     if metrics_file:

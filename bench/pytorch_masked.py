@@ -514,6 +514,17 @@ def epoch_record(epoch, loss_sum, correct, n_batches, batch_size, seconds, cpu_s
     return record
 
 
+def evaluate_and_record(model, xte, yte, epoch, loss_sum, correct, n_batches, batch_size, seconds,
+                        cpu_seconds, learning_rate, extra=None):
+    """Evaluates on the test set (timed as evaluation_seconds) and returns the epoch's record
+    with the test loss and accuracy: the epilogue of every peer's epoch that reports them."""
+    eval_start = time.perf_counter()
+    test_loss, test_correct = evaluate(model, xte, yte)
+    return epoch_record(epoch, loss_sum, correct, n_batches, batch_size, seconds, cpu_seconds,
+                        test_correct, xte.shape[0], test_loss=test_loss, learning_rate=learning_rate,
+                        evaluation_seconds=time.perf_counter() - eval_start, extra=extra)
+
+
 def write_metrics(record, metrics_file):
     """Print the epoch's record and append it to the metrics file (if any); False when the
     loss is not finite (then stop training)."""
