@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
         .target(name: "CPUControl", path: "Sources/CPUControl",
                 cSettings: [.unsafeFlags([clangTarget], .when(configuration: .release))]),
+        .target(name: "StopSignals", path: "Sources/StopSignals"),
         .target(
             name: "Sprig",
             dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl",
@@ -62,7 +63,7 @@ let package = Package(
             // The `sprig` executable; its folder is not named `sprig`, which would collide with
             // `Sprig` on case-insensitive file systems.
             name: "SprigCommandLine",
-            dependencies: ["Sprig", "SprigArguments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sprig", "SprigArguments", "StopSignals", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/SprigCommandLine",
             swiftSettings: fastMath),
         .testTarget(name: "SprigTests", dependencies: ["Sprig", "SprigArguments", "SprigCommandLine"], path: "Tests/SprigTests"),

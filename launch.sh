@@ -16,7 +16,9 @@ ROOT=$(pwd)
 PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-mnist iproute2 procps python3-venv)
 # What the tests use besides: independent readers and writers (gzip, NumPy and SciPy, the
 # latter only when the python3 on PATH cannot import them already), hostname, /usr/bin/time (peak memory).
-TEST_PACKAGES=(gzip hostname coreutils time)
+# The Slurm tests' local cluster (cluster/slurm/local-up.sh): Slurm's daemons and clients,
+# munge, slurmdbd over MariaDB (sacct), PMIx (srun --mpi=pmix).
+TEST_PACKAGES=(gzip hostname coreutils time util-linux slurmctld slurmd slurm-client slurmdbd munge mariadb-server mariadb-client libpmix2)
 python3 -c "import numpy, scipy.sparse" >/dev/null 2>&1 || TEST_PACKAGES+=(python3 python3-numpy python3-scipy)
 mode=run
 ranks=2

@@ -4,6 +4,7 @@
 #   cluster/scaling.sh [--mode strong|weak|both] [--ranks "1 2 4"] [--densities "0.1 0.01 0.001"]
 #                      [--threads T] [--layer-sizes L] [--batch B] [--train-size N] [--epochs E]
 #                      [--csv FILE] [--plots DIR] [--no-plots]
+#   cluster/scaling.sh --gather DIR [--no-plots]
 #
 # strong: the global batch B and the data set N stay fixed as ranks grow; weak: each rank keeps
 # B examples per step (global batch B·P) and N·P examples. Each point runs synthetic CIFAR-shaped
@@ -13,11 +14,14 @@
 # arguments from SPRIG_MPIRUN_ARGS, e.g. the namespace cluster's), or with SPRIG_LAUNCHER
 # (e.g. "srun --mpi=pmix -n 4"), which then sets the rank count itself. Plots (PNG: throughput,
 # efficiency, time breakdown) are drawn with matplotlib from bench/.venv (installed if missing).
+# --gather DIR merges the rows of DIR/*.csv (a job array's tasks, cluster/slurm/scaling-array.sbatch)
+# into DIR/scaling.csv, sorted, with each efficiency computed again against its 1-rank row (a
+# task that ran one point alone had none), and draws the plots into DIR.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mode=both; ranks="1 2 4"; densities="0.1 0.01 0.001"; threads=1
 layers=3072,1024,512,10; batch=100; train=20000; epochs=2
-csv=$ROOT/cluster/results/scaling.csv; plots=$ROOT/cluster/results; draw=1
+csv=$ROOT/cluster/results/scaling.csv; plots=$ROOT/cluster/results; draw=1; gather=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --mode) mode=$2; shift 2 ;;
@@ -31,10 +35,48 @@ while [ $# -gt 0 ]; do
         --csv) csv=$2; shift 2 ;;
         --plots) plots=$2; shift 2 ;;
         --no-plots) draw=0; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --gather) gather=$2; shift 2 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: scaling.sh: unknown option '$1'" >&2; exit 64 ;;
     esac
 done
+draw_plots() {   # draw_plots CSV DIR
+    local py=$ROOT/bench/.venv/bin/python
+    if ! "$py" -c "import matplotlib" 2>/dev/null; then
+        [ -x "$py" ] || python3 -m venv "$ROOT/bench/.venv"
+        "$ROOT/bench/.venv/bin/pip" install -q matplotlib
+    fi
+    "$py" "$ROOT/cluster/plot_scaling.py" "$1" "$2"
+}
+
+if [ -n "$gather" ]; then
+    [ -d "$gather" ] || { echo "error: scaling.sh: --gather: '$gather' is not a directory" >&2; exit 64; }
+    python3 - "$gather" <<'PY' || exit 1
+import csv, glob, os, sys
+folder = sys.argv[1]
+paths = sorted(p for p in glob.glob(os.path.join(folder, "*.csv")) if os.path.basename(p) != "scaling.csv")
+rows, header = [], None
+for path in paths:
+    with open(path) as f:
+        reader = csv.DictReader(f)
+        if header is None: header = reader.fieldnames
+        elif reader.fieldnames != header: sys.exit(f"error: scaling.sh: {path} has the columns {reader.fieldnames}, not {header}")
+        rows += list(reader)
+if not rows: sys.exit(f"error: scaling.sh: no rows in {folder}/*.csv")
+base = {(r["mode"], r["density"]): float(r["examples_per_second"]) for r in rows if int(r["ranks"]) == 1}
+for r in rows:
+    b = base.get((r["mode"], r["density"]))
+    r["efficiency"] = f"{float(r['examples_per_second']) / (b * int(r['ranks'])):.3f}" if b else ""
+rows.sort(key=lambda r: (r["mode"], -float(r["density"]), int(r["ranks"])))
+with open(os.path.join(folder, "scaling.csv"), "w", newline="") as f:
+    writer = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+    writer.writeheader(); writer.writerows(rows)
+print(f"scaling.sh: {len(rows)} rows from {len(paths)} files → {folder}/scaling.csv")
+PY
+    [ $draw -eq 0 ] || draw_plots "$gather/scaling.csv" "$gather"
+    exit 0
+fi
+
 case $mode in strong) modes=strong ;; weak) modes=weak ;; both) modes="strong weak" ;;
     *) echo "error: scaling.sh: --mode must be strong, weak or both" >&2; exit 64 ;; esac
 
@@ -86,11 +128,4 @@ PY
     done
 done
 
-if [ $draw -eq 1 ]; then
-    PY=$ROOT/bench/.venv/bin/python
-    if ! "$PY" -c "import matplotlib" 2>/dev/null; then
-        [ -x "$PY" ] || python3 -m venv "$ROOT/bench/.venv"
-        "$ROOT/bench/.venv/bin/pip" install -q matplotlib
-    fi
-    "$PY" "$ROOT/cluster/plot_scaling.py" "$csv" "$plots"
-fi
+[ $draw -eq 0 ] || draw_plots "$csv" "$plots"

@@ -73,6 +73,14 @@ extension TrainingRun.Options {
         checkpointEveryEpochs = c.checkpointEvery
         checkpointEverySteps = c.checkpointEverySteps
         resume = c.resume
+        // In a Slurm job: checkpoints go to a directory of the job's own unless one is given,
+        // and a requeued job continues from its newest checkpoint.
+        if let job = SlurmJob.id {
+            if checkpointDirectory == nil && (checkpointEveryEpochs != nil || checkpointEverySteps != nil) {
+                checkpointDirectory = SlurmJob.checkpointDirectory(job: job)
+            }
+            resumeIfCheckpointed = !resume && checkpointDirectory != nil && SlurmJob.restartCount > 0
+        }
         maxSteps = c.maxSteps
         checkReplicas = c.checkReplicas
         let given: [(String, Bool)] = [

@@ -80,7 +80,7 @@ public struct TrainArguments: ParsableArguments {
     public var epochs: Int?
     @Option(parsing: .unconditional, help: "Random seed: patterns, initial values, shuffling, synthetic data (default 1).")
     public var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Threads in this process (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads in this process (default: SLURM_CPUS_PER_TASK in a Slurm job, else all cores, shared by the ranks on this node).")
     public var threads: Int?
     @Option(help: "Dataset: fashion-mnist, mnist, cifar10 or synthetic (default fashion-mnist).")
     public var dataset: String?
@@ -100,7 +100,7 @@ public struct TrainArguments: ParsableArguments {
     public var metrics: String?
     @Option(help: "Gradient allreduce across ranks: per-layer (non-blocking, started as backward finishes each layer) or fused (one call) (default per-layer).")
     public var allreduce: String?
-    @Option(help: "Directory for checkpoints (rank 0 writes them; the newest two are kept).")
+    @Option(help: "Directory for checkpoints (rank 0 writes them; the newest two are kept). In a Slurm job, default checkpoints/job-<SLURM_JOB_ID>, and a requeued job (SLURM_RESTART_COUNT > 0) resumes from it.")
     public var checkpointDir: String?
     @Option(parsing: .unconditional, help: "Write a checkpoint after every N epochs.")
     public var checkpointEvery: Int?

@@ -1,6 +1,7 @@
 import Foundation
 import Sprig
 import SprigArguments
+import StopSignals
 
 /// Prints a run: a summary, a live progress bar when stdout is a terminal (plain lines
 /// otherwise), one line per epoch; appends each epoch's metrics as JSON to the metrics file,
@@ -15,6 +16,8 @@ final class ConsoleReporter: TrainingReporter {
     /// its own output goes to a file, so under MPI only plain lines are printed.
     private let isTerminal = isatty(STDOUT_FILENO) == 1 && !Launcher.launchedByMPI
     private var lastDraw = Stopwatch()
+    /// Seconds between progress lines when stdout is not a terminal.
+    static let logProgressSeconds = Double(ProcessInfo.processInfo.environment["SPRIG_PROGRESS_SECONDS"] ?? "") ?? 30
 
     /// `append`: add to an existing metrics file (a resumed run) rather than start a new one.
     init(metricsPath: String?, append: Bool) {
@@ -24,7 +27,7 @@ final class ConsoleReporter: TrainingReporter {
 
     func started(_ s: RunSummary) throws {
         epochs = s.epochs
-        if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: appendMetrics) }
+        if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: appendMetrics || s.resumed) }
         let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
         print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
         for (l, layer) in s.layers.enumerated() {
@@ -44,7 +47,15 @@ final class ConsoleReporter: TrainingReporter {
     }
 
     func progress(epoch: Int, done: Int, total: Int) {
-        guard isTerminal else { return }
+        guard isTerminal else {
+            // A log file (a Slurm job's slurm-<id>.out, mpirun's output): a plain line at most
+            // every 30 s, so that a long epoch shows it is moving.
+            guard lastDraw.seconds >= Self.logProgressSeconds, done < total else { return }
+            lastDraw = Stopwatch()
+            print("  epoch \(epoch + 1)/\(epochs): step \(done)/\(total) (\(100 * done / max(total, 1))%)")
+            flush()
+            return
+        }
         guard lastDraw.seconds > 0.1 || done == total else { return }
         lastDraw = Stopwatch()
         let width = 30
@@ -75,6 +86,8 @@ final class ConsoleReporter: TrainingReporter {
     }
 
     func note(_ text: String) { print(text); flush() }
+
+    func stopRequested() -> Bool { sprig_stop_signal() != 0 }
 
     private func flush() { fflush(stdout) }
 }

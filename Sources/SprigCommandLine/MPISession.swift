@@ -2,14 +2,24 @@ import ArgumentParser
 import Foundation
 import Sprig
 import SprigArguments
+import StopSignals
 
 /// Runs `body` with the job's communicator: MPI when launched by mpirun or srun, one rank
-/// otherwise. MPI is finalised on success; an error on one rank is printed with its rank and
+/// otherwise (refused when srun started several tasks without an MPI interface). MPI is finalised on success; an error on one rank is printed with its rank and
 /// ends the whole job (MPI_Abort with the error's exit status), so no rank is left waiting. A
 /// disagreement between ranks or a run that cannot go on (`SprigError.failed`), which every
 /// rank detects together, is printed once (by rank 0) and all ranks exit.
 func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
     guard Launcher.launchedByMPI else {
+        if let tasks = SlurmJob.stepTaskCount, tasks > 1 {
+            // srun started several copies, but no process manager interface joins them into one
+            // job: each would train alone and write the same files.
+            if Launcher.rank == 0 {
+                printError("srun started \(tasks) tasks but none of them is an MPI rank (no PMIx or PMI reached this process): "
+                           + "launch with srun --mpi=pmix (srun --mpi=list shows what this Slurm offers), or with mpirun inside the allocation")
+            }
+            exit(64)
+        }
         try body(SingleProcessCommunicator())
         return
     }
@@ -63,4 +73,5 @@ struct SilentReporter: TrainingReporter {
     func progress(epoch: Int, done: Int, total: Int) {}
     func finished(_ metrics: EpochMetrics) throws {}
     func note(_ text: String) {}
+    func stopRequested() -> Bool { sprig_stop_signal() != 0 }
 }

@@ -28,8 +28,11 @@ public enum Launcher {
     /// The number of ranks the launcher started on this node (1 outside a launcher).
     public static var localSize: Int { max(integer(localSizeVariables) ?? 1, 1) }
 
-    /// All cores, shared among the ranks the launcher started on this node.
-    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / localSize) }
+    /// The CPUs Slurm gave each task (`--cpus-per-task`), else all cores shared among the ranks
+    /// the launcher started on this node.
+    public static var defaultThreads: Int {
+        SlurmJob.cpusPerTask ?? max(1, ProcessInfo.processInfo.activeProcessorCount / localSize)
+    }
 
     /// The first of `names` that is set to an integer.
     private static func integer(_ names: [String]) -> Int? {

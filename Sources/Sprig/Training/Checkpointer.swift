@@ -31,11 +31,25 @@ public final class Checkpointer {
 
     /// Rank 0: writes the network (its current patterns, values and optimizer state) as having
     /// done `step` steps of epoch `epoch` (a finished epoch is saved as step 0 of the next).
-    public func write(_ network: Network, training: TrainingConfiguration, epoch: Int, step: Int, stepsPerEpoch: Int) throws {
-        guard context.isRoot else { return }
+    /// Returns the path written (nil on the other ranks).
+    @discardableResult
+    public func write(_ network: Network, training: TrainingConfiguration, epoch: Int, step: Int, stepsPerEpoch: Int) throws -> String? {
+        guard context.isRoot else { return nil }
         try network.checkFinite(writing: "checkpoint")
         let next = step >= stepsPerEpoch ? (epoch + 1, 0) : (epoch, step)
-        try CheckpointFile.write(Checkpoint(network: network, training: training, epoch: next.0, step: next.1), directory: directory)
+        return try CheckpointFile.write(Checkpoint(network: network, training: training, epoch: next.0, step: next.1), directory: directory)
+    }
+
+    /// Every rank: whether rank 0 finds any checkpoint file in the directory (a missing
+    /// directory has none), for a run that resumes only when there is something to resume
+    /// from (a requeued Slurm job).
+    public func hasCheckpoint() throws -> Bool {
+        var found: [UInt8] = [0]
+        if context.isRoot, FileManager.default.fileExists(atPath: directory) {
+            found[0] = try CheckpointFile.list(directory: directory).isEmpty ? 0 : 1
+        }
+        try context.communicator.broadcast(&found, root: 0)
+        return found[0] == 1
     }
 
     /// Every rank: the newest valid checkpoint, read by rank 0 (which notes what it skipped)

@@ -55,7 +55,8 @@ final class EpochLoop {
             let communicationBefore = trainer.communicationSeconds
             let topologyBefore = (regrown: topology?.regrown ?? 0, seconds: topology?.seconds ?? 0)
             let removedBefore = neuronRemoval?.removed ?? 0
-            let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep) { step in
+            let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep,
+                                                stopRequested: reporter.stopRequested) { step in
                 try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps)
             }
             var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBefore.seconds]
@@ -115,7 +116,9 @@ final class EpochLoop {
             + "neurons removed), \(weights.created) → \(weights.now) weights"
     }
 
-    /// After step `step` (0-based) of epoch `epoch`: the replica check, progress, checkpoints by step.
+    /// After step `step` (0-based) of epoch `epoch`: the topology step, the shrink, the replica
+    /// check, progress, checkpoints by step, and a stop the ranks agreed on (a signal, Ctrl-C in
+    /// Python): a checkpoint when the run writes them, then `TrainingInterrupted`.
     private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int) throws {
         let communicator = context.communicator
         let done = epoch * steps + step + 1   // steps done since the start of training
@@ -137,11 +140,12 @@ final class EpochLoop {
             replicaChecks += 1
         }
         if context.isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
-        // A stop asked for between steps (Ctrl-C in Python); one process only: ranks would have
-        // to agree on it, and under mpirun a Ctrl-C ends the whole job anyway.
-        if communicator.size == 1, reporter.stopRequested() { throw TrainingInterrupted(epoch: epoch + 1, step: step + 1) }
-        if let every = options.checkpointEverySteps, done % every == 0 {
-            try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)
+        // Every rank sent its stop request with the step's loss, so all agree on stopping here.
+        let stopping = trainer.stopAgreed
+        var written: String?
+        if stopping || options.checkpointEverySteps.map({ done % $0 == 0 }) == true {
+            written = try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)
         }
+        if stopping { throw TrainingInterrupted(epoch: epoch + 1, step: step + 1, checkpoint: written) }
     }
 }

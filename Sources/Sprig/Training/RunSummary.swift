@@ -17,6 +17,8 @@ public struct RunSummary: Sendable {
     public var dynamicSparsity: String?
     /// The structured sparsity settings in words (nil: the layers keep their sizes).
     public var structuredSparsity: String?
+    /// Whether the run continues from a checkpoint (its metrics are appended to the file).
+    public var resumed = false
 
     init(network: Network, train: Dataset, test: Dataset, threads: Int, ranks: Int, bytesPerStep: Int, epochs: Int) {
         layers = network.layers.map { layer in

@@ -111,15 +111,17 @@ public final class Trainer {
     /// (Σ loss, number right) over its shard. A rank whose shard is empty (more ranks than
     /// examples) runs the layers on no examples: it contributes zero gradients and still takes
     /// part in every collective (synchronised batch norm).
+    /// `stop`: this rank was asked to stop; after the step `stopAgreed` says whether any rank was.
     @discardableResult
-    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update t: Int) throws -> (loss: Double, correct: Int) {
+    public func step(_ data: Dataset, indices: ArraySlice<Int>, learningRate: Float, update t: Int, stop: Bool = false)
+        throws -> (loss: Double, correct: Int) {
         let shard = Shard.range(of: indices.count, rank: communicator.rank, ranks: communicator.size)
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         lastShardSize = local.count
         let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: t, seed: configuration.seed,
                                    communicator: communicator, pool: pool, parameters: network.parameters)
         let result = try forwardAndLoss(data, context: context, workspace: workspace)
-        try synchronizer.startLoss(result.loss)
+        try synchronizer.startLoss(result.loss, stop: stop)
         let synchronizer = synchronizer, network = network
         try network.backward(workspace, context: context) { i in try synchronizer.startLayer(i, of: network) }
         try synchronizer.finish(network)
@@ -131,11 +133,16 @@ public final class Trainer {
         return result
     }
 
+    /// Whether any rank was asked to stop at the last step (the same on every rank).
+    public var stopAgreed: Bool { synchronizer.stopRequested }
+
     /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
-    /// each (progress, checkpoints). Returns the mean loss and accuracy over all ranks' examples,
+    /// each (progress, checkpoints, a stop the ranks agreed on); `stopRequested` is asked before
+    /// each step whether this rank has been asked to stop. Returns the mean loss and accuracy over all ranks' examples,
     /// the number of examples and the slowest rank's seconds. Throws `SprigError.failed` on
     /// every rank together as soon as a step's loss (summed over the ranks) is not finite.
-    public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil, afterStep: ((Int) throws -> Void)? = nil)
+    public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil, stopRequested: () -> Bool = { false },
+                           afterStep: ((Int) throws -> Void)? = nil)
         throws -> (loss: Double, accuracy: Double, examples: Int, seconds: Double) {
         let clock = Stopwatch()
         let order = order(epoch: epoch, count: data.count)
@@ -147,7 +154,8 @@ public final class Trainer {
         for s in steps ?? 0..<stepsPerEpoch {
             let start = s * configuration.batchSize, end = start + min(configuration.batchSize, order.count - start)
             // t = e·stepsPerEpoch + s + 1: a resumed run continues the count exactly.
-            let result = try step(data, indices: order[start..<end], learningRate: eta, update: epoch * stepsPerEpoch + s + 1)
+            let result = try step(data, indices: order[start..<end], learningRate: eta, update: epoch * stepsPerEpoch + s + 1,
+                                  stop: stopRequested())
             try checkFinite(epoch: epoch, step: s)
             totals[0] += result.loss
             totals[1] += Double(result.correct)

@@ -39,7 +39,8 @@ public final class TrainingRun {
 
         var networkConfiguration = options.network
         var trainingConfiguration = options.training
-        let resumed = try checkpointer.map { options.resume ? try $0.readNewest(reporter: reporter) : nil } ?? nil
+        let resumes = try options.resume || (options.resumeIfCheckpointed && checkpointer?.hasCheckpoint() == true)
+        let resumed = try checkpointer.map { resumes ? try $0.readNewest(reporter: reporter) : nil } ?? nil
         if let checkpoint = resumed {
             try options.checkResume(against: checkpoint)
             networkConfiguration = checkpoint.network
@@ -106,6 +107,7 @@ public final class TrainingRun {
                                          ranks: communicator.size, bytesPerStep: trainer.bytesPerStep, epochs: trainingConfiguration.epochs)
                 summary.dynamicSparsity = trainingConfiguration.dynamicSparsity?.description
                 summary.structuredSparsity = trainingConfiguration.structuredSparsity?.description
+                summary.resumed = resumed != nil
                 try reporter.started(summary)
             } catch {
                 if createdDirectory, let directory = checkpointer?.directory { try? FileManager.default.removeItem(atPath: directory) }
@@ -146,6 +148,7 @@ public final class TrainingRun {
         hasher.combine(options.standardize)
         hasher.combine(options.exchange.rawValue)
         hasher.combine(options.resume)
+        hasher.combine(options.resumeIfCheckpointed)
         hasher.combine(options.maxSteps ?? -1)
         hasher.combine(options.checkReplicas ?? -1)   // the check is a collective: all ranks or none
         hasher.combine(options.checkpointDirectory != nil)

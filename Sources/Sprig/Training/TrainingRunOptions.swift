@@ -20,6 +20,9 @@ extension TrainingRun {
         public var checkpointEverySteps: Int?
         /// Continue from the newest valid checkpoint in `checkpointDirectory`.
         public var resume = false
+        /// Continue from the newest valid checkpoint in `checkpointDirectory` when it holds any,
+        /// else start afresh (a requeued Slurm job, which may have been stopped before its first).
+        public var resumeIfCheckpointed = false
         /// Stop after this many steps in all (nil: run every epoch).
         public var maxSteps: Int?
         /// After every this many steps (counted from the start of training), check that all
@@ -73,7 +76,7 @@ extension TrainingRun.Options {
     }
 
     /// Whether the run reads or writes checkpoints.
-    public var usesCheckpoints: Bool { resume || checkpointEveryEpochs != nil || checkpointEverySteps != nil }
+    public var usesCheckpoints: Bool { resume || resumeIfCheckpointed || checkpointEveryEpochs != nil || checkpointEverySteps != nil }
 
     /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
     /// otherwise be silently replaced (or silently change a run half done).
