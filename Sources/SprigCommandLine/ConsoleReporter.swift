@@ -10,7 +10,6 @@ final class ConsoleReporter: TrainingReporter {
     private var epochs = 0
     private var dynamicSparsity = false
     private let metricsPath: String?
-    private let appendMetrics: Bool
     private var metricsFile: MetricsFile?
     /// A progress bar only on a real terminal: mpirun gives ranks a pseudo-terminal even when
     /// its own output goes to a file, so under MPI only plain lines are printed.
@@ -19,15 +18,14 @@ final class ConsoleReporter: TrainingReporter {
     /// Seconds between progress lines when stdout is not a terminal.
     static let logProgressSeconds = Double(ProcessInfo.processInfo.environment["SPRIG_PROGRESS_SECONDS"] ?? "") ?? 30
 
-    /// `append`: add to an existing metrics file (a resumed run) rather than start a new one.
-    init(metricsPath: String?, append: Bool) {
+    /// A resumed run (`RunSummary.resumed`) appends to an existing metrics file; others start a new one.
+    init(metricsPath: String?) {
         self.metricsPath = metricsPath
-        appendMetrics = append
     }
 
     func started(_ s: RunSummary) throws {
         epochs = s.epochs
-        if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: appendMetrics || s.resumed) }
+        if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: s.resumed) }
         let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
         print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
         for (l, layer) in s.layers.enumerated() {

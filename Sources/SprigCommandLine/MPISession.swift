@@ -5,7 +5,8 @@ import SprigArguments
 import StopSignals
 
 /// Runs `body` with the job's communicator: MPI when launched by mpirun or srun, one rank
-/// otherwise (refused when srun started several tasks without an MPI interface). MPI is finalised on success; an error on one rank is printed with its rank and
+/// otherwise (refused when srun started several tasks without an MPI interface). MPI is
+/// finalised on success; an error on one rank is printed with its rank and
 /// ends the whole job (MPI_Abort with the error's exit status), so no rank is left waiting. A
 /// disagreement between ranks or a run that cannot go on (`SprigError.failed`), which every
 /// rank detects together, is printed once (by rank 0) and all ranks exit.

@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
         sprig_catch_stop_signals()
         try withCommunicator { communicator in
             let reporter: any TrainingReporter = communicator.isRoot
-                ? ConsoleReporter(metricsPath: arguments.metrics, append: arguments.resume) : SilentReporter()
+                ? ConsoleReporter(metricsPath: arguments.metrics) : SilentReporter()
             do {
                 try TrainingRun(options, communicator: communicator).run(reporter: reporter)
             } catch let stop as TrainingInterrupted {

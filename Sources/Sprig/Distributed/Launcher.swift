@@ -34,8 +34,8 @@ public enum Launcher {
         SlurmJob.cpusPerTask ?? max(1, ProcessInfo.processInfo.activeProcessorCount / localSize)
     }
 
-    /// The first of `names` that is set to an integer.
-    private static func integer(_ names: [String]) -> Int? {
+    /// The first of `names` that is set to an integer (also `SlurmJob`'s variables).
+    static func integer(_ names: [String]) -> Int? {
         let environment = ProcessInfo.processInfo.environment
         return names.lazy.compactMap { environment[$0].flatMap { Int($0) } }.first
     }

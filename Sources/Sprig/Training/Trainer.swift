@@ -138,8 +138,8 @@ public final class Trainer {
 
     /// Trains the given steps of epoch `epoch` (all by default); `afterStep(step)` runs after
     /// each (progress, checkpoints, a stop the ranks agreed on); `stopRequested` is asked before
-    /// each step whether this rank has been asked to stop. Returns the mean loss and accuracy over all ranks' examples,
-    /// the number of examples and the slowest rank's seconds. Throws `SprigError.failed` on
+    /// each step whether this rank has been asked to stop. Returns the mean loss and accuracy
+    /// over all ranks' examples, the number of examples and the slowest rank's seconds. Throws `SprigError.failed` on
     /// every rank together as soon as a step's loss (summed over the ranks) is not finite.
     public func trainEpoch(_ epoch: Int, data: Dataset, steps: Range<Int>? = nil, stopRequested: () -> Bool = { false },
                            afterStep: ((Int) throws -> Void)? = nil)
