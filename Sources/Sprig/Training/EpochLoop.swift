@@ -64,8 +64,9 @@ final class EpochLoop {
             let clock = Stopwatch()
             let network = trainer.network   // after the epoch's shrink, if any
             let evaluation = try trainer.evaluate(test)
+            var epochCheckpoint: String?
             if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
-                try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
+                epochCheckpoint = try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
             }
             guard context.isRoot else { continue }
             var metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
@@ -83,7 +84,13 @@ final class EpochLoop {
             }
             do {
                 try reporter.finished(metrics)
-                if communicator.size == 1, reporter.stopRequested() { throw TrainingInterrupted(epoch: epoch + 1, step: steps) }
+                // One process signalled after its last step's stop check (during evaluation): the
+                // epoch's end is a step boundary too, so it stops here with a checkpoint of it.
+                if communicator.size == 1, reporter.stopRequested() {
+                    let written = try epochCheckpoint
+                        ?? checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
+                    throw TrainingInterrupted(epoch: epoch + 1, step: steps, checkpoint: written)
+                }
             } catch let interrupted as TrainingInterrupted {
                 throw interrupted
             } catch {
