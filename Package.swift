@@ -43,9 +43,12 @@ let package = Package(
         .target(name: "CPUControl", path: "Sources/CPUControl",
                 cSettings: [.unsafeFlags([clangTarget], .when(configuration: .release))]),
         .target(name: "StopSignals", path: "Sources/StopSignals"),
+        // The Graph Challenge's layer kernel on panels of 16 inputs (C vector extensions).
+        .target(name: "PanelKernels", path: "Sources/PanelKernels",
+                cSettings: [.unsafeFlags([clangTarget, "-O3"], .when(configuration: .release))]),
         .target(
             name: "Sprig",
-            dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl",
+            dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl", "PanelKernels",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Sources/Sprig",
             swiftSettings: fastMath),

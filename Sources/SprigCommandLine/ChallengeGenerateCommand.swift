@@ -16,6 +16,8 @@ struct ChallengeGenerateCommand: ParsableCommand {
     var output: String
     @Option(parsing: .unconditional, help: "How many inputs to write (Fashion-MNIST training images, in order, at most 60000); 0 for none.")
     var inputs = 60000
+    @Option(parsing: .unconditional, help: "Keep a resized pixel where it exceeds this fraction of full scale (0 ≤ t < 1; higher: sparser inputs).")
+    var threshold = 0.5
     @Option(help: "Seed of the per-layer permutations (layers after the radix stages).")
     var seed: UInt64 = 1
     @Option(help: "Fashion-MNIST directory.")
@@ -25,6 +27,9 @@ struct ChallengeGenerateCommand: ParsableCommand {
         guard RadixNet.isValid(neurons: neurons) else { throw ValidationError("--neurons \(neurons) is not 16·2^S (e.g. 1024, 4096, 16384, 65536)") }
         guard layers >= 1 else { throw ValidationError("--layers \(layers) is not positive") }
         guard inputs >= 0 else { throw ValidationError("--inputs \(inputs) is negative") }
+        guard threshold.isFinite, threshold >= 0, threshold < 1 else {
+            throw ValidationError("--threshold \(threshold) is not a number in [0, 1)")
+        }
         do {
             // Each thread builds one layer at a time: 32·N entries as coordinates, CSR and text (≤ 24 bytes a line).
             var memory = MemoryBudget("generating layers of --neurons \(neurons)")
@@ -79,7 +84,7 @@ struct ChallengeGenerateCommand: ParsableCommand {
         let side = Int(Double(neurons).squareRoot())
         guard side * side == neurons else { throw ValidationError("--inputs needs a square --neurons; \(neurons) is not (give --inputs 0)") }
         let (train, _) = try MNISTLoader.load(directory: dataDir, name: "fashion-mnist")
-        do { return try ChallengeImages(from: train, side: side, count: inputs) }
+        do { return try ChallengeImages(from: train, side: side, count: inputs, threshold: threshold) }
         catch let error as SprigError { throw ValidationError("--inputs: \(error.description) in \(dataDir)") }
     }
 }

@@ -37,6 +37,8 @@ struct ChallengeRunCommand: ParsableCommand {
     var device: DeviceKind = .cpu
     @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
     var noCache = false
+    @Flag(help: "Print where the CPU engine's time went (rank 0): layer 1, the other layers, freeing lanes and refilling panels, and the live inputs after layers 1, 2, 4, ….")
+    var profile = false
 
     func validate() throws {
         guard neurons >= 1 else { throw ValidationError("--neurons \(neurons) is not positive") }
@@ -105,6 +107,10 @@ struct ChallengeRunCommand: ParsableCommand {
                   + "\(c.size > 1 ? "\(c.size) ranks × " : "")\(hardware)")
             print(String(format: "  read %.2f s (not timed)  inference %.4f s  rate %.4g edges/s  categories %d",
                          readSeconds, seconds[0], rate, found.count))
+            if profile, let cpu = engine as? InferenceEngine {
+                print("  profile\(c.size > 1 ? " (rank 0)" : ""): \(cpu.profile.summary)")
+                print("  live inputs after layer \(cpu.profile.survivors)")
+            }
             if let path = categoriesOut { try ChallengeFiles.writeCategories(found, path: path) }
             if let expected {
                 if found == expected.sorted() {

@@ -149,6 +149,10 @@ final class ChallengeHardeningTests: XCTestCase {
                     mentions: ["--neurons \(16 << 40)", "needs", "this machine has"])
         assertFails(try sprig(["challenge", "generate", "--neurons", "65536", "--layers", "1000000000", "--output", output]), status: 64,
                     mentions: ["--layers 1000000000", "on disk", "free"])
+        for threshold in ["1", "-0.5", "nan", "inf"] {
+            assertFails(try sprig(["challenge", "generate", "--neurons", "1024", "--layers", "1", "--threshold", threshold, "--output", output]),
+                        status: 64, mentions: ["--threshold", "[0, 1)"])
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 

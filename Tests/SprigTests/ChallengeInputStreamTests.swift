@@ -74,6 +74,14 @@ final class ChallengeInputStreamTests: XCTestCase {
         let expectedFull = (0..<784).compactMap { p -> Int32? in let (c, r) = (p / 28, p % 28); return bytes[r * 28 + c] > 127 ? Int32(p) : nil }
         XCTAssertEqual(full.pixels(ofImage: 0), expectedFull)
         XCTAssertFalse(expectedFull.isEmpty)
+        // Another threshold keeps the pixels above it (0.9 of 255: above 229.5).
+        let high = try ChallengeImages(from: data, side: 28, count: 1, threshold: 0.9)
+        let expectedHigh = (0..<784).compactMap { p -> Int32? in let (c, r) = (p / 28, p % 28); return bytes[r * 28 + c] > 229 ? Int32(p) : nil }
+        XCTAssertEqual(high.pixels(ofImage: 0), expectedHigh)
+        XCTAssertTrue(!expectedHigh.isEmpty && expectedHigh.count < expectedFull.count)
+        for bad in [-0.1, 1, .nan, .infinity] {
+            XCTAssertThrowsError(try ChallengeImages(from: data, side: 28, count: 1, threshold: bad), "threshold \(bad)")
+        }
         let half = try ChallengeImages(from: data, side: 14, count: 3)
         for m in 1...2 {
             let expected = (0..<196).compactMap { p -> Int32? in

@@ -63,7 +63,8 @@ final class ChallengeTests: XCTestCase {
     /// Generated networks (random weights, multiples of 1/16 so float and double sums are exact)
     /// written in the challenge's formats, read back and run, against naive dense loops.
     func testGeneratedNetworksMatchANaiveReference() throws {
-        for (n, layerCount, images, seed) in [(32, 5, 40, UInt64(1)), (64, 8, 100, 2), (16, 3, 10, 3)] {
+        // N = 200: panels with spare lines after neurons 63, 127, 191 and a last line of its own.
+        for (n, layerCount, images, seed) in [(32, 5, 40, UInt64(1)), (64, 8, 100, 2), (16, 3, 10, 3), (200, 4, 70, 4)] {
             let dir = try TestFiles.makeDirectory(self)
             var g = RandomGenerator(seed: seed)
             var dense: [[Double]] = []   // W_l, n×n row-major: W(i, j)
@@ -112,6 +113,10 @@ final class ChallengeTests: XCTestCase {
             XCTAssertEqual(read.ids, withLines)
             let engine = InferenceEngine(layers: network, neurons: n, bias: -0.25, pool: pool)
             XCTAssertEqual(engine.categories(of: read), expected, "N=\(n)")
+            for threads in [1, 3] {
+                let other = InferenceEngine(layers: network, neurons: n, bias: -0.25, pool: ThreadPool(threads: threads))
+                XCTAssertEqual(other.categories(of: read), expected, "N=\(n), \(threads) threads")
+            }
             // Streamed in batches of 13 through two ranks, with pieces that cut lines anywhere.
             let streamed = try (0..<2).flatMap { r in
                 try engine.run(ChallengeInputStream(path: "\(dir)/images.tsv", neurons: n, rank: r, ranks: 2, pieceSize: 37), batchSize: 13).categories

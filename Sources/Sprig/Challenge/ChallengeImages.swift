@@ -2,16 +2,21 @@ import Foundation
 
 /// Challenge inputs from an image data set (Fashion-MNIST): each 28×28 image is resized to
 /// s×s (s = √N) by bilinear interpolation (pixel centres aligned, edges clamped), thresholded
-/// at 0.5 of full scale, and flattened column-major: pixel (row r, column c) is input c·s + r.
-/// Every kept pixel has the value 1.
+/// (kept where above `threshold` of full scale, 0.5 by default), and flattened column-major:
+/// pixel (row r, column c) is input c·s + r. Every kept pixel has the value 1.
 public struct ChallengeImages {
     public let side: Int
     /// The images used: the data set's first `count` (more than it has is an error).
     public let count: Int
+    /// A pixel is kept where its resized value exceeds this fraction of full scale.
+    public let threshold: Double
     private let source: Int
     private let values: [Float]   // [0, 1]: pixels / 255
 
-    public init(from data: Dataset, side: Int, count: Int) throws {
+    public init(from data: Dataset, side: Int, count: Int, threshold: Double = 0.5) throws {
+        guard threshold.isFinite, threshold >= 0, threshold < 1 else {
+            throw SprigError.invalidArgument("threshold \(threshold) is not in [0, 1)")
+        }
         source = Int(Double(data.featureCount).squareRoot())
         guard source * source == data.featureCount else {
             throw SprigError.invalidArgument("\(data.name) images are not square (\(data.featureCount) pixels)")
@@ -21,6 +26,7 @@ public struct ChallengeImages {
         }
         self.side = side
         self.count = count
+        self.threshold = threshold
         values = data.allFeatures()
     }
 
@@ -36,7 +42,7 @@ public struct ChallengeImages {
             for r in 0..<side {
                 let y = (Double(r) + 0.5) * scale - 0.5, r0 = Int(y.rounded(.down)), fy = y - Double(r0)
                 let v = (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c0 + 1)) + fy * ((1 - fx) * at(r0 + 1, c0) + fx * at(r0 + 1, c0 + 1))
-                if v > 0.5 { pixels.append(Int32(c * side + r)) }
+                if v > threshold { pixels.append(Int32(c * side + r)) }
             }
         }
         return pixels

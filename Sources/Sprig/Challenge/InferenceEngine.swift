@@ -1,21 +1,36 @@
+import PanelKernels
+
 /// Sparse DNN Graph Challenge inference: Y_{l+1} = min(32, ReLU(Y_l·W_l + b)) through all
 /// layers; the categories are the inputs whose final row has any nonzero.
 ///
-/// Feature-major, as in training: a batch of B live inputs is the N×B matrix Yᵀ, and each layer
-/// is the forward kernel Yᵀ_{l+1}[j,:] = min(32, max(0, Σ_i W(i,j)·Yᵀ_l[i,:] + b)) over Wᵀ's
-/// rows j, with bias, ReLU and the clamp fused into the row's epilogue and rows split across
-/// threads by nonzeros. The bias is negative, so an input whose column is all zero stays zero:
-/// after each layer dead columns are dropped (the batch compacted), which is most of the speed.
-/// The weights' values and the bias are used as given (nothing assumes they are equal).
+/// Feature-major, as in training, but cut into panels of 16 inputs (`PanelBatch`): each layer
+/// computes, for every panel and output neuron j (a row of Wᵀ),
+///   Yᵀ_{l+1}[j, 0..<16] = min(32, max(0, Σ_i W(i, j)·Yᵀ_l[i, 0..<16] + b_j)),
+/// one 64-byte input line per nonzero (`sprig_panel_layer`), with work items of a few panels
+/// (their inputs stay in L2) × a share of the rows. The kernel also reports which columns kept
+/// a nonzero: the bias is ≤ 0, so an input whose column is all zero stays zero, and its lane is
+/// freed at once; panels whose lanes died are refilled from the last ones
+/// (`PanelBatch.compact`), which is most of the speed. Layer 1 reads the sparse inputs: each
+/// thread builds input panels in scratch panels of its own and keeps only the inputs that
+/// survive it, so Y₀ is never written out. FP32 throughout: 16-bit storage of Y changes
+/// categories (bench/README.md). The weights' values and the bias vector are used as given
+/// (nothing assumes they are equal).
 public final class InferenceEngine: ChallengeEngine {
     public let layers: [ChallengeLayer]
     public let neurons: Int
     public let bias: Float
     public let cap: Float
     public let pool: ThreadPool
+    /// Each layer's rows in `rowPieces` parts of about equal nonzeros; a work item takes a run of them.
     private let partitions: [RowPartition]
+    private let rowPieces: Int
     /// b as a vector, one value per neuron, as any layer's bias is used.
     private let biases: FloatBuffer
+    private let batch: PanelBatch
+    /// Where the time went, over every batch run so far.
+    public private(set) var profile = InferenceProfile()
+    /// Two tiles of scratch panels per thread, for layer 1's input and output panels.
+    private let scratch: UnsafeMutablePointer<Float>
 
     public init(layers: [ChallengeLayer], neurons: Int, bias: Float, cap: Float = 32, pool: ThreadPool) {
         self.layers = layers
@@ -23,10 +38,17 @@ public final class InferenceEngine: ChallengeEngine {
         self.bias = bias
         self.cap = cap
         self.pool = pool
+        rowPieces = pool.threads * 4
         partitions = layers.map { RowPartition($0.transposed, parts: pool.threads * 4) }
         biases = FloatBuffer(count: neurons)
         biases.fill(bias)
+        batch = PanelBatch(neurons: neurons)
+        let scratchFloats = 2 * pool.threads * Self.tilePanels(neurons: neurons) * batch.panelFloats
+        scratch = PanelBatch.allocate(floats: scratchFloats)
+        scratch.initialize(repeating: 0, count: scratchFloats)
     }
+
+    deinit { UnsafeMutableRawPointer(scratch).deallocate() }
 
     /// The edges one input passes through: Σ over layers of nonzeros.
     public var edges: Int { layers.reduce(0) { $0 + $1.values.count } }
@@ -36,95 +58,158 @@ public final class InferenceEngine: ChallengeEngine {
         [1024: -0.3, 4096: -0.35, 16384: -0.4, 65536: -0.45][neurons]
     }
 
-    /// Columns per tile of the batch: N×tile floats of input take 1 MiB (half of a core's L2).
-    /// Tiles narrower than 128 columns cost more in short inner loops than they save (measured
-    /// at N = 4096), so larger N run untiled.
-    static func tileWidth(neurons: Int) -> Int {
-        let tile = (1 << 18) / neurons
-        return tile >= 128 ? tile : .max
+    /// Panels per work item: their inputs take about `tileBytes` (a quarter of a core's L2,
+    /// leaving room for the outputs and the weights streaming through).
+    static let tileBytes = 256 << 10
+    static func tilePanels(neurons: Int) -> Int { max(1, tileBytes / (neurons * PanelBatch.width * MemoryLayout<Float>.size)) }
+
+    /// The largest batch whose two buffers of panels fit in `memory` bytes (N plus the spare
+    /// lines, 4 bytes for each input, twice).
+    public static func batchSize(neurons: Int, memory: Int) -> Int {
+        max(1, memory / (2 * MemoryLayout<Float>.size * Int(sprig_panel_lines(Int64(neurons)))))
     }
-
-    /// The largest batch whose two N×B float buffers fit in `memory` bytes.
-    public static func batchSize(neurons: Int, memory: Int) -> Int { max(1, memory / (2 * 4 * neurons)) }
-
-    /// The two N×B activation buffers, kept for the next batch.
-    private var buffers: (x: FloatBuffer, y: FloatBuffer)?
-
-    /// The row length (stride) for b live inputs: rounded up to whole 16-float vectors, so the
-    /// inner loops have no scalar tail. The padding columns are computed like the others (a
-    /// column never mixes with another) and never read as inputs.
-    static func stride(forLive b: Int) -> Int { (b + 15) / 16 * 16 }
 
     /// The categories among one batch of inputs: the ids of those alive after the last layer.
-    public func categories(of batch: ChallengeInputs) -> [Int] {
-        var b = batch.count, stride = Self.stride(forLive: b)
-        guard b > 0 else { return [] }
-        if (buffers?.x.count ?? 0) < neurons * stride {
-            buffers = (FloatBuffer(count: neurons * stride), FloatBuffer(count: neurons * stride))
+    public func categories(of inputs: ChallengeInputs) -> [Int] {
+        guard inputs.count > 0, let first = layers.first else { return [] }
+        if profile.liveAfterLayer.count < layers.count { profile.liveAfterLayer = Array(repeating: 0, count: layers.count) }
+        batch.start(count: inputs.count)
+        var clock = Stopwatch()
+        firstLayer(first, inputs: inputs)
+        profile.firstLayerSeconds += clock.seconds
+        finish(alive: nil, layer: 0)
+        for (l, layer) in layers.enumerated().dropFirst() where !batch.slots.isEmpty {
+            clock = Stopwatch()
+            profile.lanesComputed += batch.slots.count * PanelBatch.width
+            let alive = hiddenLayer(layer, partition: partitions[l])
+            profile.layerSeconds += clock.seconds
+            finish(alive: alive, layer: l)
         }
-        var current = buffers!.x, next = buffers!.y
-        // Yᵀ₀: column j is input ids[j]; the ids travel with their columns as the batch compacts.
-        var live = batch.ids
-        current.pointer.update(repeating: 0, count: neurons * stride)
-        for j in 0..<b {
-            for q in batch.offsets[j]..<batch.offsets[j + 1] { current[Int(batch.pixels[q]) * stride + j] = batch.values[q] }
-        }
-        if compact(current, live: &b, stride: &stride, ids: &live, into: next) { swap(&current, &next) }
-        for (l, layer) in layers.enumerated() where b > 0 {
-            let partition = partitions[l], input = UnsafePointer(current.pointer), output = next.pointer, width = stride
-            let activation = Activation.clippedReLU(cap), bias = UnsafePointer(biases.pointer)
-            // Work items: column tiles of the batch (each tile's slice of Yᵀ_l fits in L2) × row parts.
-            let tile = min(width, Self.tileWidth(neurons: neurons)), tiles = (width + tile - 1) / tile, parts = partition.parts
-            layer.values.withUnsafeBufferPointer { values in
-                pool.run(parts: tiles * parts) { item in
-                    let t = item / parts
-                    SparseKernels.forward(pattern: layer.transposed, values: values.baseAddress!, bias: bias, input: input,
-                                          preActivation: output, output: output, batch: width, activation: activation,
-                                          rows: partition.rows(ofPart: item % parts),
-                                          batchColumns: t * tile ..< min(width, (t + 1) * tile))
-                }
-            }
-            swap(&current, &next)
-            if compact(current, live: &b, stride: &stride, ids: &live, into: next) { swap(&current, &next) }
-        }
-        return live
+        return batch.liveInputs.map { inputs.ids[$0] }.sorted()
     }
 
-    /// Drops the all-zero columns among the first b of `matrix` (N×stride), updating b, the
-    /// stride and the live ids. Returns true when columns died: the compacted matrix is then in
-    /// `spare` (its padding columns zero).
-    private func compact(_ matrix: FloatBuffer, live b: inout Int, stride: inout Int, ids live: inout [Int],
-                         into spare: FloatBuffer) -> Bool {
-        guard b > 0 else { return false }
-        let m = matrix.pointer, n = neurons, width = b, rowLength = stride
-        // Which columns hold a nonzero: each thread scans a band of rows.
-        let parts = min(pool.threads, n)
-        var seen = [[Bool]](repeating: [Bool](repeating: false, count: width), count: parts)
-        seen.withUnsafeMutableBufferPointer { seen in
+    /// Layer 1 from the sparse inputs. Thread k takes a contiguous share of the input panels,
+    /// a tile at a time (`tilePanels`): it builds them in its scratch input panels (zeroed again
+    /// pixel by pixel after use), computes their outputs into its scratch output panels, and
+    /// packs the live columns into the slots of its share in the back buffer, from the first on
+    /// (never ahead of the input panels it is on: an input panel yields at most one output
+    /// panel). Inputs that die in layer 1 are never written out, and the buffers' pages that only
+    /// they would have used are never touched (a first touch costs a page fault).
+    private func firstLayer(_ layer: ChallengeLayer, inputs: ChallengeInputs) {
+        let w = PanelBatch.width, panels = PanelBatch.panels(for: inputs.count), parts = min(pool.threads, panels)
+        let floats = batch.panelFloats, tile = Self.tilePanels(neurons: neurons)
+        var placed = [(slots: [Int], lanes: [Int32])](repeating: ([], []), count: parts)
+        placed.withUnsafeMutableBufferPointer { placed in
             pool.run(parts: parts) { k in
-                seen[k].withUnsafeMutableBufferPointer { mine in
-                    for row in (n * k / parts)..<(n * (k + 1) / parts) {
-                        let r = m + row * rowLength
-                        for j in 0..<width where r[j] != 0 { mine[j] = true }
+                let x = scratch + 2 * k * tile * floats, y = x + tile * floats
+                let share = panels * k / parts ..< panels * (k + 1) / parts
+                var slots: [Int] = [], lanes: [Int32] = [], filled = w   // lanes used in the newest slot
+                var nextSlot = share.lowerBound
+                for first in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
+                    let group = first ..< min(share.upperBound, first + tile)
+                    // Input j of the batch is column j − 16·first of the tile's panels, side by side.
+                    func setPixels(_ value: (Int) -> Float) {
+                        for j in group.lowerBound * w ..< min(inputs.count, group.upperBound * w) {
+                            let panel = x + (j / w - first) * floats + j % w
+                            for q in inputs.offsets[j]..<inputs.offsets[j + 1] { panel[PanelBatch.line(Int(inputs.pixels[q])) * w] = value(q) }
+                        }
+                    }
+                    setPixels { inputs.values[$0] }
+                    var alive = [UInt16](repeating: 0, count: group.count)
+                    run(layer, rows: 0..<neurons, inputs: group.map { UnsafePointer(x + ($0 - first) * floats) },
+                        outputs: group.map { y + ($0 - first) * floats }, alive: &alive)
+                    setPixels { _ in 0 }
+                    var from: [UnsafePointer<Float>?] = [], fromLanes: [UInt8] = [], to: [UnsafeMutablePointer<Float>?] = [], toLanes: [UInt8] = []
+                    for (g, p) in group.enumerated() where alive[g] != 0 {
+                        let output = y + g * floats
+                        if alive[g] == 0xFFFF && filled == w {   // every input lives: the whole panel, in order
+                            batch.panel(nextSlot, back: true).update(from: output, count: floats)
+                            slots.append(nextSlot)
+                            lanes += (0..<w).map { Int32(p * w + $0) }
+                            nextSlot += 1
+                            continue
+                        }
+                        for c in 0..<w where alive[g] & (1 << c) != 0 {
+                            if filled == w {
+                                slots.append(nextSlot)
+                                lanes += [Int32](repeating: -1, count: w)
+                                nextSlot += 1
+                                filled = 0
+                            }
+                            from.append(UnsafePointer(output)); fromLanes.append(UInt8(c))
+                            to.append(batch.panel(slots.last!, back: true)); toLanes.append(UInt8(filled))
+                            lanes[lanes.count - w + filled] = Int32(p * w + c)
+                            filled += 1
+                        }
+                    }
+                    sprig_panel_move_columns(from, fromLanes, to, toLanes, Int64(from.count), 0, Int64(batch.panelLines))
+                }
+                // Empty lanes are zero columns: those of the last, partly filled panel.
+                if filled < w, let last = slots.last {
+                    let panel = batch.panel(last, back: true)
+                    for line in 0..<batch.panelLines { (panel + line * w + filled).update(repeating: 0, count: w - filled) }
+                }
+                placed[k] = (slots, lanes)
+            }
+        }
+        batch.place(slots: placed.flatMap(\.slots), lanes: placed.flatMap(\.lanes))
+    }
+
+    /// A layer on the batch's panels: work items are tiles of panels × runs of row pieces,
+    /// as many row runs as it takes to give every thread about four items.
+    private func hiddenLayer(_ layer: ChallengeLayer, partition: RowPartition) -> [UInt16] {
+        let count = batch.slots.count, tile = Self.tilePanels(neurons: neurons)
+        let tiles = (count + tile - 1) / tile
+        let runs = min(rowPieces, max(1, (4 * pool.threads + tiles - 1) / tiles))
+        let inputs = batch.slots.map { UnsafePointer(batch.panel($0)) as UnsafePointer<Float>? }
+        let outputs = batch.slots.map { batch.panel($0, back: true) as UnsafeMutablePointer<Float>? }
+        var alive = [UInt16](repeating: 0, count: runs * count)
+        alive.withUnsafeMutableBufferPointer { alive in
+            inputs.withUnsafeBufferPointer { inputs in
+                outputs.withUnsafeBufferPointer { outputs in
+                    pool.run(parts: tiles * runs) { item in
+                        let t = item / runs, r = item % runs
+                        let entries = t * tile ..< min(count, (t + 1) * tile)
+                        let rows = partition.bounds[r * rowPieces / runs] ..< partition.bounds[(r + 1) * rowPieces / runs]
+                        run(layer, rows: rows, inputs: inputs.baseAddress! + entries.lowerBound,
+                            outputs: outputs.baseAddress! + entries.lowerBound, count: entries.count,
+                            alive: alive.baseAddress! + r * count + entries.lowerBound)
                     }
                 }
             }
         }
-        let keep = (0..<width).filter { j in seen.contains { $0[j] } }
-        guard keep.count < width else { return false }
-        let kept = keep.count, newLength = Self.stride(forLive: kept), s = spare.pointer
-        if kept > 0 {
-            pool.forEachRange(n, minimumPerThread: 64) { rows in
-                for row in rows {
-                    let source = m + row * rowLength, target = s + row * newLength
-                    for (c, j) in keep.enumerated() { target[c] = source[j] }
-                    (target + kept).update(repeating: 0, count: newLength - kept)
+        return (0..<count).map { e in (0..<runs).reduce(UInt16(0)) { $0 | alive[$1 * count + e] } }
+    }
+
+    /// After layer `l`: its output becomes the input, dead lanes are freed (layer 1 placed
+    /// only live ones) and panels refilled.
+    private func finish(alive: [UInt16]?, layer l: Int) {
+        let clock = Stopwatch()
+        batch.flip()
+        if let alive { batch.keep(alive: alive) }
+        let (moved, freed) = batch.compact(pool: pool)
+        profile.compactionSeconds += clock.seconds
+        profile.columnsMoved += moved
+        profile.panelsFreed += freed
+        profile.liveAfterLayer[l] += batch.live
+    }
+
+    /// The kernel on `count` panels and `rows` of the layer.
+    private func run(_ layer: ChallengeLayer, rows: Range<Int>, inputs: UnsafePointer<UnsafePointer<Float>?>,
+                     outputs: UnsafePointer<UnsafeMutablePointer<Float>?>, count: Int, alive: UnsafeMutablePointer<UInt16>) {
+        layer.transposed.rowOffsets.withUnsafeBufferPointer { offsets in
+            layer.transposed.columnIndices.withUnsafeBufferPointer { columns in
+                layer.values.withUnsafeBufferPointer { values in
+                    sprig_panel_layer(UnsafeRawPointer(offsets.baseAddress!).assumingMemoryBound(to: Int64.self), columns.baseAddress!,
+                                      values.baseAddress!, biases.pointer, cap, Int64(rows.lowerBound), Int64(rows.upperBound),
+                                      inputs, outputs, Int64(count), alive)
                 }
             }
         }
-        live = keep.map { live[$0] }
-        b = kept
-        stride = newLength
-        return true
+    }
+
+    private func run(_ layer: ChallengeLayer, rows: Range<Int>, inputs: [UnsafePointer<Float>?],
+                     outputs: [UnsafeMutablePointer<Float>?], alive: inout [UInt16]) {
+        alive.withUnsafeMutableBufferPointer { run(layer, rows: rows, inputs: inputs, outputs: outputs, count: inputs.count, alive: $0.baseAddress!) }
     }
 }
