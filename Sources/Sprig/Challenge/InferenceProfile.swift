@@ -18,6 +18,19 @@ public struct InferenceProfile: Sendable {
 
     public init() {}
 
+    /// What was added since `earlier` (the profile of one pass over the inputs).
+    public func subtracting(_ earlier: InferenceProfile) -> InferenceProfile {
+        var d = self
+        d.firstLayerSeconds -= earlier.firstLayerSeconds
+        d.layerSeconds -= earlier.layerSeconds
+        d.compactionSeconds -= earlier.compactionSeconds
+        d.columnsMoved -= earlier.columnsMoved
+        d.panelsFreed -= earlier.panelsFreed
+        d.lanesComputed -= earlier.lanesComputed
+        d.liveAfterLayer = zip(liveAfterLayer, earlier.liveAfterLayer + Array(repeating: 0, count: max(0, liveAfterLayer.count - earlier.liveAfterLayer.count))).map { $0 - $1 }
+        return d
+    }
+
     /// "layer 1 (sparse inputs) 12.1 ms · layers 2–120 801.0 ms · lanes freed, panels refilled 3.2 ms
     /// (2 310 columns moved, 180 panels freed) · panels 97 % full".
     public var summary: String {

@@ -16,6 +16,8 @@ final class PanelBatch {
     /// Panels per buffer.
     private(set) var capacity = 0
     private var buffers: [UnsafeMutablePointer<Float>] = []
+    /// False for a part of another batch (`split`), whose buffers it shares.
+    private let ownsBuffers: Bool
     private var front = 0
     private(set) var slots: [Int] = []
     private(set) var lanes: [Int32] = []
@@ -24,9 +26,29 @@ final class PanelBatch {
         self.neurons = neurons
         panelLines = Int(sprig_panel_lines(Int64(neurons)))
         panelFloats = panelLines * Self.width
+        ownsBuffers = true
     }
 
-    deinit { buffers.forEach { UnsafeMutableRawPointer($0).deallocate() } }
+    private init(partOf whole: PanelBatch, entries: Range<Int>) {
+        neurons = whole.neurons
+        panelLines = whole.panelLines
+        panelFloats = whole.panelFloats
+        capacity = whole.capacity
+        buffers = whole.buffers
+        ownsBuffers = false
+        front = whole.front
+        slots = Array(whole.slots[entries])
+        lanes = Array(whole.lanes[entries.lowerBound * Self.width ..< entries.upperBound * Self.width])
+    }
+
+    deinit { if ownsBuffers { buffers.forEach { UnsafeMutableRawPointer($0).deallocate() } } }
+
+    /// The entries in `parts` contiguous shares, each a batch of its own over the same buffers
+    /// (its own front): a thread can take one through layers without the others. This batch
+    /// must not be used while they are.
+    func split(into parts: Int) -> [PanelBatch] {
+        (0..<parts).map { k in PanelBatch(partOf: self, entries: slots.count * k / parts ..< slots.count * (k + 1) / parts) }
+    }
 
     /// The line of neuron i in a panel (`sprig_panel_line`).
     @inline(__always) static func line(_ neuron: Int) -> Int { Int(sprig_panel_line(Int64(neuron))) }
@@ -37,6 +59,7 @@ final class PanelBatch {
     /// Starts a batch of `count` inputs, none placed yet (`place` puts them): the buffers grow
     /// to fit, their contents are the caller's to write.
     func start(count: Int) {
+        precondition(ownsBuffers, "a part of a batch cannot start another")
         let panels = Self.panels(for: count)
         if capacity < panels {
             buffers.forEach { UnsafeMutableRawPointer($0).deallocate() }
