@@ -124,6 +124,16 @@ final class ChallengeHardeningTests: XCTestCase {
         // Other numeric flags given a negative number get a message about the value, not "Missing value".
         assertFails(try run(net, neurons: 32, layers: 3, inputs: "\(dir)/in.tsv", ["--bias", "-0.3", "--memory", "-5"]), status: 64,
                     mentions: ["--memory -5 is not positive"])
+        for passes in ["0", "-2", "1001"] {
+            assertFails(try run(net, neurons: 32, layers: 3, inputs: "\(dir)/in.tsv", ["--repeat", passes]), status: 64,
+                        mentions: ["--repeat \(passes) is not in 1…1000"])
+        }
+        // Repeated passes find the same categories and say which time counts.
+        let repeated = try run(net, neurons: 32, layers: 3, inputs: "\(dir)/in.tsv", ["--bias", "-0", "--repeat", "3", "--profile",
+                                                                                   "--categories-out", "\(dir)/r.tsv"])
+        XCTAssertEqual(repeated.status, 0, repeated.errors)
+        XCTAssertTrue(repeated.output.contains("(fastest of 3)") && repeated.output.contains("profile, fastest pass:"), repeated.output)
+        XCTAssertEqual(try String(contentsOfFile: "\(dir)/r.tsv", encoding: .utf8), "1\n2\n")
     }
 
     // Items 6 and 16: sizes beyond the machine are refused up front, saying what is needed and what there is.
