@@ -93,20 +93,18 @@ struct ChallengeRunCommand: ParsableCommand {
             let batch = InferenceEngine.batchSize(neurons: neurons, memory: memory << 20)
             try c.barrier()
             // Each pass on a fresh stream; the fastest counts (the first also pays for first touching its buffers).
-            var (mine, inference) = try engine.run(images, batchSize: batch)
-            var profileOfFastest = (engine as? InferenceEngine)?.profile, allPasses = inference
-            for _ in 1..<passes {
-                images = try stream()
-                let before = (engine as? InferenceEngine)?.profile
-                let pass = try engine.run(images, batchSize: batch)
-                guard pass.categories == mine else {
-                    throw SprigError.invalidArgument("--repeat: a later pass found \(pass.categories.count) categories, the first \(mine.count)")
+            let cpu = engine as? InferenceEngine
+            var mine: [Int] = [], inference = Double.infinity, allPasses = 0.0, profileOfFastest: InferenceProfile?
+            for pass in 0..<passes {
+                if pass > 0 { images = try stream() }
+                cpu?.resetProfile()
+                let result = try engine.run(images, batchSize: batch)
+                if pass == 0 { mine = result.categories }
+                guard result.categories == mine else {
+                    throw SprigError.invalidArgument("--repeat: pass \(pass + 1) found \(result.categories.count) categories, the first \(mine.count)")
                 }
-                if pass.seconds < inference, let before, let after = (engine as? InferenceEngine)?.profile {
-                    profileOfFastest = after.subtracting(before)
-                }
-                inference = min(inference, pass.seconds)
-                allPasses += pass.seconds
+                if result.seconds < inference { (inference, profileOfFastest) = (result.seconds, cpu?.profile) }
+                allPasses += result.seconds
             }
             var seconds = [inference]
             try seconds.withUnsafeMutableBufferPointer { try c.allreduceMax($0) }

@@ -64,7 +64,8 @@ final class ChallengeTests: XCTestCase {
     /// written in the challenge's formats, read back and run, against naive dense loops.
     func testGeneratedNetworksMatchANaiveReference() throws {
         // N = 200: panels with spare lines after neurons 63, 127, 191 and a last line of its own.
-        for (n, layerCount, images, seed) in [(32, 5, 40, UInt64(1)), (64, 8, 100, 2), (16, 3, 10, 3), (200, 4, 70, 4)] {
+        // N = 6: fewer rows than the 4 row pieces per thread asked for, with more panels than threads.
+        for (n, layerCount, images, seed) in [(32, 5, 40, UInt64(1)), (64, 8, 100, 2), (16, 3, 10, 3), (200, 4, 70, 4), (6, 3, 90, 5)] {
             let dir = try TestFiles.makeDirectory(self)
             var g = RandomGenerator(seed: seed)
             var dense: [[Double]] = []   // W_l, n×n row-major: W(i, j)

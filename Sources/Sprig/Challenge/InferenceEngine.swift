@@ -21,14 +21,14 @@ public final class InferenceEngine: ChallengeEngine {
     public let bias: Float
     public let cap: Float
     public let pool: ThreadPool
-    /// Each layer's rows in `rowPieces` parts of about equal nonzeros; a work item takes a run of them.
+    /// Each layer's rows in up to 4 parts per thread of about equal nonzeros (fewer when N is
+    /// smaller); a work item takes a run of them.
     private let partitions: [RowPartition]
-    private let rowPieces: Int
     /// b as a vector, one value per neuron, as any layer's bias is used.
     private let biases: FloatBuffer
     private let batch: PanelBatch
-    /// Where the time went, over every batch run so far.
-    public private(set) var profile = InferenceProfile()
+    /// Where the time went, over every batch run since the engine was made or `resetProfile`.
+    public private(set) var profile: InferenceProfile
     /// Two tiles of scratch panels per thread, for layer 1's input and output panels.
     private let scratch: UnsafeMutablePointer<Float>
 
@@ -38,17 +38,20 @@ public final class InferenceEngine: ChallengeEngine {
         self.bias = bias
         self.cap = cap
         self.pool = pool
-        rowPieces = pool.threads * 4
         partitions = layers.map { RowPartition($0.transposed, parts: pool.threads * 4) }
         biases = FloatBuffer(count: neurons)
         biases.fill(bias)
         batch = PanelBatch(neurons: neurons)
+        profile = InferenceProfile(layers: layers.count)
         let scratchFloats = 2 * pool.threads * Self.tilePanels(neurons: neurons) * batch.panelFloats
         scratch = PanelBatch.allocate(floats: scratchFloats)
         scratch.initialize(repeating: 0, count: scratchFloats)
     }
 
     deinit { UnsafeMutableRawPointer(scratch).deallocate() }
+
+    /// Starts the profile anew (e.g. for each pass over the inputs).
+    public func resetProfile() { profile = InferenceProfile(layers: layers.count) }
 
     /// The edges one input passes through: Σ over layers of nonzeros.
     public var edges: Int { layers.reduce(0) { $0 + $1.values.count } }
@@ -72,7 +75,6 @@ public final class InferenceEngine: ChallengeEngine {
     /// The categories among one batch of inputs: the ids of those alive after the last layer.
     public func categories(of inputs: ChallengeInputs) -> [Int] {
         guard inputs.count > 0, !layers.isEmpty else { return [] }
-        if profile.liveAfterLayer.count < layers.count { profile.liveAfterLayer = Array(repeating: 0, count: layers.count) }
         batch.start(count: inputs.count)
         var clock = Stopwatch()
         firstLayer(inputs)
@@ -164,10 +166,10 @@ public final class InferenceEngine: ChallengeEngine {
     /// A layer on the batch's panels: work items are tiles of panels × runs of row pieces,
     /// as many row runs as it takes to give every thread about four items.
     private func hiddenLayer(_ l: Int) -> [UInt16] {
-        let partition = partitions[l]
+        let partition = partitions[l], pieces = partition.parts
         let count = batch.slots.count, tile = Self.tilePanels(neurons: neurons)
         let tiles = (count + tile - 1) / tile
-        let runs = min(rowPieces, max(1, (4 * pool.threads + tiles - 1) / tiles))
+        let runs = min(pieces, max(1, (4 * pool.threads + tiles - 1) / tiles))
         let inputs = batch.slots.map { UnsafePointer(batch.panel($0)) as UnsafePointer<Float>? }
         let outputs = batch.slots.map { batch.panel($0, back: true) as UnsafeMutablePointer<Float>? }
         var alive = [UInt16](repeating: 0, count: runs * count)
@@ -177,7 +179,7 @@ public final class InferenceEngine: ChallengeEngine {
                     pool.run(parts: tiles * runs) { item in
                         let t = item / runs, r = item % runs
                         let entries = t * tile ..< min(count, (t + 1) * tile)
-                        let rows = partition.bounds[r * rowPieces / runs] ..< partition.bounds[(r + 1) * rowPieces / runs]
+                        let rows = partition.bounds[r * pieces / runs] ..< partition.bounds[(r + 1) * pieces / runs]
                         run(layer: l, rows: rows, inputs: inputs.baseAddress! + entries.lowerBound,
                             outputs: outputs.baseAddress! + entries.lowerBound, count: entries.count,
                             alive: alive.baseAddress! + r * count + entries.lowerBound)
@@ -199,30 +201,26 @@ public final class InferenceEngine: ChallengeEngine {
     private func tail(from first: Int) -> [Int] {
         let parts = batch.split(into: batch.slots.count)
         var live = [[Int]](repeating: [], count: parts.count)
-        var survivors = [[Int]](repeating: [], count: parts.count), lanes = [Int](repeating: 0, count: parts.count)
+        var profiles = [InferenceProfile](repeating: InferenceProfile(layers: layers.count), count: parts.count)
         live.withUnsafeMutableBufferPointer { live in
-            survivors.withUnsafeMutableBufferPointer { survivors in
-                lanes.withUnsafeMutableBufferPointer { lanes in
-                    pool.run(parts: parts.count) { k in
-                        let part = parts[k]
-                        survivors[k] = [Int](repeating: 0, count: layers.count)
-                        for l in first..<layers.count where !part.slots.isEmpty {
-                            lanes[k] += part.slots.count * PanelBatch.width
-                            var alive = [UInt16](repeating: 0, count: part.slots.count)
-                            run(layer: l, rows: 0..<neurons, inputs: part.slots.map { UnsafePointer(part.panel($0)) },
-                                outputs: part.slots.map { part.panel($0, back: true) }, alive: &alive)
-                            part.flip()
-                            part.keep(alive: alive)
-                            part.compact(pool: .single)
-                            survivors[k][l] = part.live
-                        }
-                        live[k] = part.liveInputs
+            profiles.withUnsafeMutableBufferPointer { profiles in
+                pool.run(parts: parts.count) { k in
+                    let part = parts[k]
+                    for l in first..<layers.count where !part.slots.isEmpty {
+                        profiles[k].lanesComputed += part.slots.count * PanelBatch.width
+                        var alive = [UInt16](repeating: 0, count: part.slots.count)
+                        run(layer: l, rows: 0..<neurons, inputs: part.slots.map { UnsafePointer(part.panel($0)) },
+                            outputs: part.slots.map { part.panel($0, back: true) }, alive: &alive)
+                        let step = part.advance(alive: alive, pool: .single)
+                        profiles[k].columnsMoved += step.moved
+                        profiles[k].panelsFreed += step.freed
+                        profiles[k].liveAfterLayer[l] = part.live
                     }
+                    live[k] = part.liveInputs
                 }
             }
         }
-        for l in first..<layers.count { profile.liveAfterLayer[l] += survivors.reduce(0) { $0 + $1[l] } }
-        profile.lanesComputed += lanes.reduce(0, +)
+        profiles.forEach { profile.add($0) }
         return live.flatMap { $0 }
     }
 
@@ -230,9 +228,7 @@ public final class InferenceEngine: ChallengeEngine {
     /// only live ones) and panels refilled.
     private func finish(alive: [UInt16]?, layer l: Int) {
         let clock = Stopwatch()
-        batch.flip()
-        if let alive { batch.keep(alive: alive) }
-        let (moved, freed) = batch.compact(pool: pool)
+        let (moved, freed) = batch.advance(alive: alive, pool: pool)
         profile.compactionSeconds += clock.seconds
         profile.columnsMoved += moved
         profile.panelsFreed += freed

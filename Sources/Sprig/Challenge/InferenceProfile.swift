@@ -1,5 +1,5 @@
-/// Where the CPU engine's inference time went, summed over the batches run so far
-/// (`sprig challenge run --profile`).
+/// Where the CPU engine's inference time went, summed over the batches run since it was
+/// last reset (`sprig challenge run --profile`).
 public struct InferenceProfile: Sendable {
     /// Layer 1, built from the sparse inputs.
     public var firstLayerSeconds = 0.0
@@ -16,19 +16,15 @@ public struct InferenceProfile: Sendable {
     /// live or not), beside Σ of the live inputs: how full the panels were kept.
     public var lanesComputed = 0
 
-    public init() {}
+    public init(layers: Int = 0) { liveAfterLayer = Array(repeating: 0, count: layers) }
 
-    /// What was added since `earlier` (the profile of one pass over the inputs).
-    public func subtracting(_ earlier: InferenceProfile) -> InferenceProfile {
-        var d = self
-        d.firstLayerSeconds -= earlier.firstLayerSeconds
-        d.layerSeconds -= earlier.layerSeconds
-        d.compactionSeconds -= earlier.compactionSeconds
-        d.columnsMoved -= earlier.columnsMoved
-        d.panelsFreed -= earlier.panelsFreed
-        d.lanesComputed -= earlier.lanesComputed
-        d.liveAfterLayer = zip(liveAfterLayer, earlier.liveAfterLayer + Array(repeating: 0, count: max(0, liveAfterLayer.count - earlier.liveAfterLayer.count))).map { $0 - $1 }
-        return d
+    /// Adds the counts of `other` (a share of the same batch's inputs; its times are the
+    /// caller's to count, as the shares ran side by side).
+    mutating func add(_ other: InferenceProfile) {
+        columnsMoved += other.columnsMoved
+        panelsFreed += other.panelsFreed
+        lanesComputed += other.lanesComputed
+        for (l, live) in other.liveAfterLayer.enumerated() where l < liveAfterLayer.count { liveAfterLayer[l] += live }
     }
 
     /// "layer 1 (sparse inputs) 12.1 ms · layers 2–120 801.0 ms · lanes freed, panels refilled 3.2 ms

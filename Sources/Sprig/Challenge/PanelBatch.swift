@@ -117,6 +117,15 @@ final class PanelBatch {
         lanes = keptLanes
     }
 
+    /// After a layer wrote the back buffer: it becomes the front, the lanes not in `alive` die
+    /// (nil: layer 1 placed only live ones) and panels are refilled. Returns what `compact` did.
+    @discardableResult
+    func advance(alive: [UInt16]?, pool: ThreadPool) -> (moved: Int, freed: Int) {
+        flip()
+        if let alive { keep(alive: alive) }
+        return compact(pool: pool)
+    }
+
     /// Frees panels by moving the live lanes of the last partly empty entries into the empty
     /// lanes of the first ones (columns copied in the front buffer, lines split across `pool`),
     /// as long as the emptied entry's lanes all find a place. Lane order does not matter: each
