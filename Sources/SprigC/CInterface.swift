@@ -102,7 +102,7 @@ public func sprig_model_predict(_ model: UnsafeMutableRawPointer?, _ features: U
         handle.normalization?.apply(to: &data)
         let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
         let k = network.outputSize, capacity = min(n, 1000)
-        let workspace = Workspace(network: network, capacity: capacity)
+        let workspace = try Workspace(network: network, capacity: capacity)
         let assembler = BatchAssembler(for: network)
         var start = 0
         while start < n {

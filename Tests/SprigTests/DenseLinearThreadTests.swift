@@ -74,16 +74,17 @@ final class DenseLinearThreadTests: XCTestCase {
         var dy = dyInitial, dxOut = [Float](repeating: .nan, count: d * b)
         arena.gradients.fill(.nan)
         let layerContext = LayerContext(mode: .training, examples: Array(0..<b)[...], globalBatch: b, step: 1, seed: 1,
-                                        communicator: SingleProcessCommunicator(), pool: pool, parameters: arena)
-        x.withUnsafeBufferPointer { xp in
-            zOut.withUnsafeMutableBufferPointer { zp in
-                yOut.withUnsafeMutableBufferPointer { yp in
-                    dy.withUnsafeMutableBufferPointer { dyp in
-                        dxOut.withUnsafeMutableBufferPointer { dxp in
+                                        communicator: SingleProcessCommunicator(), backend: CPUBackend(pool: pool), pool: pool,
+                                        parameters: arena)
+        try x.withUnsafeBufferPointer { xp in
+            try zOut.withUnsafeMutableBufferPointer { zp in
+                try yOut.withUnsafeMutableBufferPointer { yp in
+                    try dy.withUnsafeMutableBufferPointer { dyp in
+                        try dxOut.withUnsafeMutableBufferPointer { dxp in
                             let buffers = LayerBuffers(input: xp.baseAddress!, output: yp.baseAddress!, outputGradient: dyp.baseAddress!,
                                                        inputGradient: dxp.baseAddress!, scratch: zp.baseAddress!)
-                            layer.forward(buffers, context: layerContext)
-                            layer.backward(buffers, context: layerContext)
+                            try layer.forward(buffers, context: layerContext)
+                            try layer.backward(buffers, context: layerContext)
                         }
                     }
                 }

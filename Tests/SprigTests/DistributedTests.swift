@@ -50,6 +50,25 @@ final class DistributedTests: XCTestCase {
         XCTAssertGreaterThan(relativeDifference(reference, try weights("\(dir)/initial.npz")), 1e-2, "training did not move the weights")
     }
 
+    /// Ranks whose parameters live in another memory (the CPU backend with separate memory,
+    /// standing in for GPU ranks: every gradient crosses to the host for the allreduce and back)
+    /// give the same weights as ranks that all train in host memory, bit for bit.
+    func testRanksOnAnotherMemoryGiveTheSameWeights() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        for exchange in ["fused", "per-layer"] {
+            let host = try mpirun(2, job(dir, "host-\(exchange)", ["--allreduce", exchange, "--optimizer", "adam"]))
+            XCTAssertEqual(host.status, 0, host.errors)
+            for ranks in ["1", "0,1"] {
+                let name = "separate-\(ranks)-\(exchange)"
+                let result = try mpirun(2, job(dir, name, ["--allreduce", exchange, "--optimizer", "adam"]),
+                                        environment: ["\(TrainingRun.separateMemoryVariable)=\(ranks)"])
+                XCTAssertEqual(result.status, 0, "\(name): \(result.errors)")
+                let separate = try weights("\(dir)/\(name).npz"), host = try weights("\(dir)/host-\(exchange).npz")
+                XCTAssertTrue(separate == host, "\(name): the weights differ from host memory's by up to \(relativeDifference(separate, host))")
+            }
+        }
+    }
+
     func testCollectivesAgreeWithIndependentSums() throws {
         for ranks in 1...4 {
             let result = try mpirun(ranks, ["mpi-selftest", "--count", "300007"])

@@ -52,7 +52,7 @@ final class DynamicSparsityTests: XCTestCase {
         let (trainer, data) = try smallRun(dynamic)
         let network = trainer.network
         let updater = TopologyUpdater(settings: dynamic, communicator: SingleProcessCommunicator(),
-                                      pool: trainer.pool, seed: 5)
+                                      backend: trainer.backend, seed: 5)
         let velocity = try XCTUnwrap(network.parameters.state(named: "velocity"))
         for change in 1...4 {
             _ = try trainer.trainEpoch(change - 1, data: data)
@@ -102,7 +102,7 @@ final class DynamicSparsityTests: XCTestCase {
         let x = randomFloats(sizes[0] * batch, seed: 31)
         var g = RandomGenerator(seed: 32)
         let labels = (0..<batch).map { _ in Int32(g.below(sizes.last!)) }
-        let ws = Workspace(network: network, capacity: batch)
+        let ws = try Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
         try network.forward(ws, batch: batch, pool: .single)
         _ = LossKind.softmaxCrossEntropy.loss.evaluate(output: ws.output.pointer, labels: labels, classes: sizes.last!, batch: batch,
@@ -111,7 +111,7 @@ final class DynamicSparsityTests: XCTestCase {
         let reference = DenseReference(network)
         let before = (0..<3).map { entries(network, layer: $0) }
         let survivors = (0..<3).map { survivingPositions(network, layer: $0, rule: dynamic.prune, fraction: 0.25) }
-        let updater = TopologyUpdater(settings: dynamic, communicator: SingleProcessCommunicator(), pool: .single, seed: 5)
+        let updater = TopologyUpdater(settings: dynamic, communicator: SingleProcessCommunicator(), backend: CPUBackend.host, seed: 5)
         try updater.update(network, afterStep: 1, totalSteps: 10, workspace: ws, shardSize: batch)
         let xd = x.map(Double.init), h = 1e-6
         for l in 0..<3 {

@@ -19,9 +19,11 @@ final class GradientTests: XCTestCase {
         try Self.assertGradientsMatchFiniteDifferences(network, loss: loss, batch: batch, seed: seed, file: file, line: line)
     }
 
-    /// ∂L/∂θ of the float kernels against central finite differences of the double reference,
-    /// for every stored parameter θ of `network` (any patterns, e.g. after topology changes).
+    /// ∂L/∂θ of the float kernels on `backend` against central finite differences of the
+    /// double reference, for every stored parameter θ of `network` (any patterns, e.g. after
+    /// topology changes).
     static func assertGradientsMatchFiniteDifferences(_ network: Network, loss: LossKind, batch: Int = 5, seed: UInt64 = 7,
+                                                      backend: any ComputeBackend = CPUBackend(pool: ThreadPool(threads: 2)),
                                                       file: StaticString = #filePath, line: UInt = #line) throws {
         let sizes = network.configuration.layerSizes
         let classes = sizes.last!
@@ -29,13 +31,17 @@ final class GradientTests: XCTestCase {
         var g = RandomGenerator(seed: seed + 2)
         let labels = (0..<batch).map { _ in Int32(g.below(classes)) }
 
-        // Analytic gradient with the library's kernels (float).
-        let ws = Workspace(network: network, capacity: batch)
-        ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        try network.forward(ws, batch: batch, pool: .single)
-        _ = loss.loss.evaluate(output: ws.output.pointer, labels: labels, classes: classes, batch: batch,
-                               globalBatch: batch, gradient: ws.outputGradient.pointer)
-        try network.backward(ws, batch: batch, pool: ThreadPool(threads: 2))
+        // Analytic gradient with the backend's kernels (float), in its memory.
+        try network.parameters.place(on: backend)
+        let ws = try Workspace(network: network, capacity: batch, backend: backend)
+        ws.hostInput.update(from: x, count: x.count)
+        try ws.commitInput(count: x.count)
+        var context = network.context(batch: batch, pool: .single)
+        context.backend = backend
+        try network.forward(ws, context: context)
+        _ = try backend.loss(loss, output: ws.output.pointer, labels: labels, classes: classes, batch: batch,
+                             globalBatch: batch, gradient: ws.outputGradient.pointer)
+        try network.backward(ws, context: context)
 
         // Finite differences on the double reference.
         let reference = DenseReference(network)

@@ -20,7 +20,7 @@ final class LayerTests: XCTestCase {
         }
         let x = randomFloats(sizes[0] * batch, seed: 21)
         let labels = (0..<batch).map { _ in Int32(g.below(sizes.last!)) }
-        let ws = Workspace(network: network, capacity: batch)
+        let ws = try Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
         let context = network.context(batch: batch, pool: ThreadPool(threads: 2))
         try network.forward(ws, context: context)
@@ -106,7 +106,7 @@ final class LayerTests: XCTestCase {
     func testDropoutMasksDependOnlyOnSeedStepExampleAndUnit() throws {
         let network = try Network(NetworkConfiguration(layerSizes: [50, 3], densities: [1], seed: 2, layers: [.dropout(0.25), .linear(.identity)]))
         func mask(examples: [Int], step: Int, mode: LayerContext.Mode = .training) throws -> [[Float]] {
-            let ws = Workspace(network: network, capacity: examples.count)
+            let ws = try Workspace(network: network, capacity: examples.count)
             for i in 0..<(50 * examples.count) { ws.input[i] = 1 }
             var context = network.context(batch: examples.count, pool: .single, mode: mode)
             context.examples = examples[...]
@@ -137,7 +137,7 @@ final class LayerTests: XCTestCase {
         _ = network.values(of: norm.gamma).update(fromContentsOf: [2, 1])
         _ = network.values(of: norm.beta).update(fromContentsOf: [0.5, 0])
         let x: [Float] = [1, 2, 3, 6,   -1, -1, -1, -1]   // feature 0: 1, 2, 3, 6; feature 1 constant
-        let ws = Workspace(network: network, capacity: 4)
+        let ws = try Workspace(network: network, capacity: 4)
         ws.input.buffer.baseAddress!.update(from: x, count: 8)
         try network.forward(ws, context: network.context(batch: 4, pool: .single))
         // Feature 0: μ = 3, σ² = (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3.

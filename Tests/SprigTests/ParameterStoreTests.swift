@@ -132,7 +132,7 @@ final class ParameterStoreTests: XCTestCase {
     /// The 6-input, 3-output network's forward on `batch` random examples against the dense reference.
     func assertForwardMatchesReference(_ network: Network, batch: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
         let x = randomFloats(6 * batch, seed: seed)
-        let ws = Workspace(network: network, capacity: batch)
+        let ws = try Workspace(network: network, capacity: batch)
         ws.input.buffer.baseAddress!.update(from: x, count: x.count)
         try network.forward(ws, batch: batch, pool: ThreadPool(threads: 2))
         let reference = DenseReference(network)

@@ -121,7 +121,7 @@ final class StructuredSparsityTests: XCTestCase {
         let dy = (0..<(3 * b)).map { _ in Float(g.nextUnitDouble() * 2 - 1) }
         var outputs: [[Float]] = []
         for net in [network, compact] {
-            let ws = Workspace(network: net, capacity: b)
+            let ws = try Workspace(network: net, capacity: b)
             _ = UnsafeMutableBufferPointer(start: ws.input.pointer, count: 7 * b).update(fromContentsOf: x)
             try net.forward(ws, batch: b, pool: pool)
             outputs.append(ws.output.array)

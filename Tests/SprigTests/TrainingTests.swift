@@ -62,7 +62,7 @@ final class TrainingTests: XCTestCase {
         let first = try XCTUnwrap(network.linearLayers[0] as? SparseLinear)
         XCTAssertEqual(first.pattern.nonzeroCount, nnz)
         XCTAssertTrue(network.linearLayers[1] is DenseLinear)
-        let ws = Workspace(network: network, capacity: 1)
+        let ws = try Workspace(network: network, capacity: 1)
         for i in 0..<5 { ws.input[i] = Float(-1 + 0.5 * Double(i)) }
         try network.forward(ws, batch: 1, pool: .single)
         for c in 0..<3 { XCTAssertEqual(Double(ws.output[c]), expected[c], accuracy: 1e-4) }

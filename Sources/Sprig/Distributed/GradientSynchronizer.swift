@@ -7,7 +7,8 @@
 /// and `finish`, which runs the fused allreduce (`.fused`) and completes the pending ones.
 /// Afterwards every rank holds Σ_ranks gradients (the store's, over the current nonzero
 /// patterns, which every rank shares), `lossSum` and `stopRequested`. With one rank every call
-/// is a no-op.
+/// is a no-op. On a backend whose memory is not the host's, the gradients cross to the host
+/// for the sums (layer by layer with `.perLayer`) and back before the optimizer's update.
 public final class GradientSynchronizer {
     public let communicator: any Communicator
     public let exchange: GradientExchange
@@ -47,8 +48,7 @@ public final class GradientSynchronizer {
         let range = network.parameterRange(ofLayer: l)
         guard !range.isEmpty else { return }   // a layer without parameters (dropout, softmax)
         let clock = Stopwatch()
-        pending.append(try communicator.startAllreduceSum(
-            UnsafeMutableBufferPointer(start: network.parameters.gradients.pointer + range.lowerBound, count: range.count)))
+        pending.append(try communicator.startAllreduceSum(try network.parameters.hostGradients(in: range)))
         communicationSeconds += clock.seconds
     }
 
@@ -60,5 +60,6 @@ public final class GradientSynchronizer {
         if exchange == .fused { try communicator.allreduceSum(network.parameters.gradients.buffer) }
         for request in pending { try communicator.wait(request) }   // the loss's, and the layers' (per-layer)
         pending.removeAll(keepingCapacity: true)
+        if exchange == .perLayer { network.parameters.gradientsExchangedOnHost() }
     }
 }

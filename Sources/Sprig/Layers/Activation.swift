@@ -97,6 +97,13 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// DZ = DY ∘ f'(Z) in place and Db[o] = Σ_j DZ[o,j], for rows `rows` of K×B matrices.
+    @inline(__always)
+    func backward(preActivation z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>,
+                  biasGradient db: UnsafeMutablePointer<Float>, batch: Int, rows: Range<Int>) {
+        for o in rows { db[o] = backwardRow(z: z + o * batch, gradient: dy + o * batch, count: batch) }
+    }
+
     /// dz[j] = dy[j]·f'(z[j]) (in place over dy), returning Σ_j dz[j] (the bias gradient).
     @inline(__always)
     func backwardRow(z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>, count n: Int) -> Float {

@@ -18,12 +18,5 @@ extension LinearLayer {
     public var parameterGroups: [ParameterGroup] { [weights, bias] }
     public var scratchPerExample: Int { outputSize }
     public var summary: String { "\(sparsity == nil ? "dense" : "sparse") linear, \(activation)" }
-
-    /// DZ = DY ∘ f'(Z) in place and Db[o] = Σ_j DZ[o,j], for rows `rows`.
-    func activationBackward(preActivation z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>,
-                            biasGradient db: UnsafeMutablePointer<Float>, batch: Int, rows: Range<Int>) {
-        for o in rows {
-            db[o] = activation.backwardRow(z: z + o * batch, gradient: dy + o * batch, count: batch)
-        }
-    }
+    public var runsOnAnyBackend: Bool { true }
 }

@@ -1,24 +1,40 @@
-/// The activation buffers of one batch size: input X (D₀×B) and, per layer i, its output Y_i,
-/// the gradient DY_i of that output and its scratch (what forward leaves for backward: Z for
-/// a linear layer, x̂ for batch norm, the mask for dropout), all feature-major with row length B.
+/// The activation buffers of one batch size, in the backend's memory: input X (D₀×B) and, per
+/// layer i, its output Y_i, the gradient DY_i of that output and its scratch (what forward
+/// leaves for backward: Z for a linear layer, x̂ for batch norm, the mask for dropout), all
+/// feature-major with row length B. The batch is assembled on the host in `hostInput` and
+/// `commitInput` puts it in X (no copy when the backend shares host memory).
 public final class Workspace {
     public let capacity: Int
-    public let input: FloatBuffer
-    public let outputs: [FloatBuffer]
-    public let gradients: [FloatBuffer]
-    public let scratch: [FloatBuffer]
+    public let backend: any ComputeBackend
+    public let input: BackendBuffer
+    public let outputs: [BackendBuffer]
+    public let gradients: [BackendBuffer]
+    public let scratch: [BackendBuffer]
     public var labels: [Int32]
+    /// Where the host assembles X: X itself in host memory, a staging buffer otherwise.
+    private let staging: FloatBuffer?
 
-    public init(network: Network, capacity: Int) {
+    public init(network: Network, capacity: Int, backend: any ComputeBackend = CPUBackend.host) throws {
         self.capacity = capacity
-        input = FloatBuffer(count: network.inputSize * capacity)
-        outputs = network.layers.map { FloatBuffer(count: $0.outputSize * capacity) }
-        gradients = network.layers.map { FloatBuffer(count: $0.outputSize * capacity) }
-        scratch = network.layers.map { FloatBuffer(count: $0.scratchPerExample * capacity) }
+        self.backend = backend
+        input = try backend.allocate(count: network.inputSize * capacity)
+        outputs = try network.layers.map { try backend.allocate(count: $0.outputSize * capacity) }
+        gradients = try network.layers.map { try backend.allocate(count: $0.outputSize * capacity) }
+        scratch = try network.layers.map { try backend.allocate(count: $0.scratchPerExample * capacity) }
         labels = [Int32](repeating: 0, count: capacity)
+        staging = backend.sharesHostMemory ? nil : FloatBuffer(count: network.inputSize * capacity)
+    }
+
+    /// The host buffer the batch X (D₀×B) is assembled in.
+    public var hostInput: UnsafeMutablePointer<Float> { staging?.pointer ?? input.pointer }
+
+    /// Puts the first `count` floats of `hostInput` into X.
+    public func commitInput(count: Int) throws {
+        guard let staging else { return }
+        try input.upload(UnsafeBufferPointer(start: staging.pointer, count: count))
     }
 
     /// The network's output Y_L.
-    public var output: FloatBuffer { outputs[outputs.count - 1] }
-    public var outputGradient: FloatBuffer { gradients[gradients.count - 1] }
+    public var output: BackendBuffer { outputs[outputs.count - 1] }
+    public var outputGradient: BackendBuffer { gradients[gradients.count - 1] }
 }

@@ -31,7 +31,7 @@ final class EpochLoop {
         replicaCheck = try options.checkReplicas.map { try ReplicaCheck(every: $0) }
         let environment = ProcessInfo.processInfo.environment
         topology = trainer.configuration.dynamicSparsity.map {
-            TopologyUpdater(settings: $0, communicator: context.communicator, pool: context.pool,
+            TopologyUpdater(settings: $0, communicator: context.communicator, backend: trainer.backend,
                             seed: trainer.configuration.seed,
                             perturbedRank: environment[TopologyUpdater.perturbVariable].flatMap { Int($0) })
         }

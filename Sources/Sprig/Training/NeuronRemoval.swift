@@ -41,7 +41,7 @@ final class NeuronRemoval {
         let dropped = droppedInputs(network, groups)
         let removedNow = zip(kept, groups.importance).reduce(0) { $0 + $1.1.count - $1.0.count }
         guard removedNow > 0 || dropped != nil else { return 0 }
-        trainer.replaceNetwork(NetworkShrinker.shrink(network, keeping: kept, droppedInputs: dropped))
+        try trainer.replaceNetwork(NetworkShrinker.shrink(network, keeping: kept, droppedInputs: dropped))
         if let different = try communicator.firstRankDiffering(in: trainer.network.structureHash) {
             throw SprigError.failed("rank \(different.rank)'s network differs from rank 0's after the shrink at the end of epoch "
                                     + "\(epoch + 1) (hash \(different.hash) vs \(different.rootHash)): the ranks no longer hold the same model")

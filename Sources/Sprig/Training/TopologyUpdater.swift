@@ -1,5 +1,3 @@
-import CBLAS
-
 /// The topology step of dynamic sparse training (`DynamicSparsity`), run after the optimizer
 /// update of each step the schedule names, identically on every rank. For each sparse layer:
 ///
@@ -21,7 +19,9 @@ import CBLAS
 final class TopologyUpdater {
     let settings: DynamicSparsity
     private let communicator: any Communicator
-    private let pool: ThreadPool
+    /// Where the dense gradient blocks are multiplied (the training's backend).
+    private let backend: any ComputeBackend
+    private var deviceBlock: BackendBuffer?
     private let seed: UInt64
     /// For tests only: the rank whose random stream is shifted (`SPRIG_TEST_ONLY_PERTURB_TOPOLOGY`).
     private let perturbedRank: Int?
@@ -35,11 +35,11 @@ final class TopologyUpdater {
     /// stream, so that a test can watch the pattern check stop a real job.
     static let perturbVariable = "SPRIG_TEST_ONLY_PERTURB_TOPOLOGY"
 
-    init(settings: DynamicSparsity, communicator: any Communicator, pool: ThreadPool, seed: UInt64,
+    init(settings: DynamicSparsity, communicator: any Communicator, backend: any ComputeBackend, seed: UInt64,
          perturbedRank: Int? = nil) {
         self.settings = settings
         self.communicator = communicator
-        self.pool = pool
+        self.backend = backend
         self.seed = seed
         self.perturbedRank = perturbedRank
     }
@@ -95,17 +95,18 @@ final class TopologyUpdater {
     private let streamBase: UInt64 = 1 << 40
 
     /// G[rows, :] = Σ_ranks ΔZ[rows, :]·Xᵀ: ΔZ is K×b and X is D×b (this rank's shard, b
-    /// examples, feature-major), G a rows.count×D row-major block. Split by rows across threads.
+    /// examples, feature-major, in the backend's memory), G a rows.count×D row-major host
+    /// block (multiplied in the backend's memory and brought back when that is not the
+    /// host's; zero when this rank had no examples).
     private func denseGradient(rows: Range<Int>, columns d: Int, outputGradient dz: UnsafeMutablePointer<Float>,
                                input x: UnsafeMutablePointer<Float>, batch b: Int, into block: UnsafeMutablePointer<Float>) throws {
-        if b == 0 {
-            block.update(repeating: 0, count: rows.count * d)   // no examples on this rank this step
+        let count = rows.count * d
+        if backend.sharesHostMemory {
+            try backend.multiplyTransposed(dz + rows.lowerBound * b, x, into: block, m: rows.count, n: d, k: b)
         } else {
-            pool.forEachRange(rows.count, minimumPerThread: 16) { part in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(part.count), Int32(d), Int32(b),
-                            1, dz + (rows.lowerBound + part.lowerBound) * b, Int32(b), x, Int32(b),
-                            0, block + part.lowerBound * d, Int32(d))
-            }
+            if (deviceBlock?.count ?? -1) < count { deviceBlock = try backend.allocate(count: count) }
+            try backend.multiplyTransposed(dz + rows.lowerBound * b, x, into: deviceBlock!.pointer, m: rows.count, n: d, k: b)
+            try backend.download(deviceBlock!.pointer, to: block, count: count)
         }
         if communicator.size > 1 {
             try communicator.allreduceSum(UnsafeMutableBufferPointer(start: block, count: rows.count * d))

@@ -12,9 +12,11 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     public private(set) var optimizer: Optimizer
     public let pool: ThreadPool
+    /// Where the layers, the loss and the optimizer compute (the CPU on `pool` by default).
+    public let backend: any ComputeBackend
     public let communicator: any Communicator
     public let synchronizer: GradientSynchronizer
-    private let loss: any Loss
+    private let loss: LossKind
     /// The training batch's activations; after a step they hold its X and DZ per layer (what
     /// gradient regrowth needs).
     public private(set) var workspace: Workspace
@@ -33,21 +35,27 @@ public final class Trainer {
     public var bytesPerStep: Int { 4 * network.parameters.count }
 
     /// `trainingExamples` bounds the workspace: a batch never holds more than the training set.
+    /// `backend`: the CPU on `pool` when nil.
     public init(network: Network, configuration: TrainingConfiguration, pool: ThreadPool,
                 communicator: any Communicator = SingleProcessCommunicator(), exchange: GradientExchange = .fused,
-                trainingExamples: Int = .max) throws {
+                trainingExamples: Int = .max, backend: (any ComputeBackend)? = nil) throws {
         try configuration.validate()
+        let backend = backend ?? CPUBackend(pool: pool)
+        try network.checkRuns(on: backend)
         self.network = network
         self.configuration = configuration
         self.pool = pool
+        self.backend = backend
         self.communicator = communicator
         synchronizer = GradientSynchronizer(communicator: communicator, exchange: exchange)
         try configuration.checkOptimizers(layerCount: network.linearLayers.count)
         optimizer = Trainer.optimizer(for: network, configuration: configuration)
-        loss = configuration.loss.loss
-        workspace = Workspace(network: network,
-                              capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
-                                                                  ranks: communicator.size))
+        loss = configuration.loss
+        try network.parameters.place(on: backend)
+        workspace = try Workspace(network: network,
+                                  capacity: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: trainingExamples,
+                                                                      ranks: communicator.size),
+                                  backend: backend)
         assembler = BatchAssembler(for: network)
         assemblerTopology = network.topologyVersion
     }
@@ -73,11 +81,13 @@ public final class Trainer {
     /// Trains `compact` from now on (structured sparsity removed neurons): the optimizer moves
     /// to its store (whose state buffers came with the values) and the workspaces are rebuilt
     /// for its sizes.
-    public func replaceNetwork(_ compact: Network) {
+    public func replaceNetwork(_ compact: Network) throws {
         precondition(compact.layers.count == network.layers.count, "the same layer list")
+        try compact.parameters.place(on: backend)
+        let newWorkspace = try Workspace(network: compact, capacity: workspace.capacity, backend: backend)
         network = compact
         optimizer = Trainer.optimizer(for: compact, configuration: configuration)
-        workspace = Workspace(network: compact, capacity: workspace.capacity)
+        workspace = newWorkspace
         evaluationWorkspace = nil
         assembler = BatchAssembler(for: compact)
         assemblerTopology = compact.topologyVersion
@@ -119,13 +129,13 @@ public final class Trainer {
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         lastShardSize = local.count
         let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: t, seed: configuration.seed,
-                                   communicator: communicator, pool: pool, parameters: network.parameters)
+                                   communicator: communicator, backend: backend, pool: pool, parameters: network.parameters)
         let result = try forwardAndLoss(data, context: context, workspace: workspace)
         try synchronizer.startLoss(result.loss, stop: stop)
         let synchronizer = synchronizer, network = network
         try network.backward(workspace, context: context) { i in try synchronizer.startLayer(i, of: network) }
         try synchronizer.finish(network)
-        optimizer.step(learningRate: learningRate, update: t, pool: pool)
+        try optimizer.step(learningRate: learningRate, update: t, backend: backend)
         if let structure = configuration.structuredSparsity, structure.hasProximalStep, groupLassoActive {
             GroupLasso.proximalStep(network, threshold: Double(learningRate) * structure.groupLasso,
                                     inputThreshold: Double(learningRate) * structure.inputGroupLasso)
@@ -185,7 +195,7 @@ public final class Trainer {
         let share = Shard.range(of: data.count, rank: communicator.rank, ranks: communicator.size)
         let capacity = max(1, min(1000, share.count))
         if evaluationWorkspace?.capacity != capacity {
-            evaluationWorkspace = Workspace(network: network, capacity: capacity)
+            evaluationWorkspace = try Workspace(network: network, capacity: capacity, backend: backend)
         }
         let ws = evaluationWorkspace!
         var totals = [0.0, 0.0]
@@ -194,7 +204,8 @@ public final class Trainer {
         while start < all.count {
             let end = min(start + capacity, all.count)
             let context = LayerContext(mode: .evaluation, examples: all[start..<end], globalBatch: end - start, step: 0,
-                                       seed: configuration.seed, communicator: communicator, pool: pool, parameters: network.parameters)
+                                       seed: configuration.seed, communicator: communicator, backend: backend, pool: pool,
+                                       parameters: network.parameters)
             let r = try forwardAndLoss(data, context: context, workspace: ws)
             totals[0] += r.loss
             totals[1] += Double(r.correct)
@@ -212,21 +223,15 @@ public final class Trainer {
             assemblerTopology = network.topologyVersion
         }
         ws.labels.withUnsafeMutableBufferPointer { labels in
-            assembler.gather(data, indices: indices, into: ws.input.pointer, labels: labels.baseAddress!, pool: pool)
+            assembler.gather(data, indices: indices, into: ws.hostInput, labels: labels.baseAddress!, pool: pool)
         }
+        try ws.commitInput(count: network.inputSize * b)
         try network.forward(ws, context: context)
-        let classes = network.outputSize
-        let y = UnsafePointer(ws.output.pointer)
-        let total = ws.labels.withUnsafeBufferPointer { labels in
-            loss.evaluate(output: y, labels: labels.baseAddress!, classes: classes, batch: b,
-                          globalBatch: globalBatch, gradient: ws.outputGradient.pointer)
+        let classes = network.outputSize, y = UnsafePointer(ws.output.pointer)
+        return try ws.labels.withUnsafeBufferPointer { labels in
+            let total = try backend.loss(loss, output: y, labels: labels.baseAddress!, classes: classes, batch: b,
+                                         globalBatch: globalBatch, gradient: ws.outputGradient.pointer)
+            return (total, try backend.correctCount(output: y, labels: labels.baseAddress!, classes: classes, batch: b))
         }
-        var correct = 0
-        for j in 0..<b {
-            var best = 0
-            for c in 1..<classes where y[c * b + j] > y[best * b + j] { best = c }
-            if best == Int(ws.labels[j]) { correct += 1 }
-        }
-        return (total, correct)
     }
 }

@@ -13,6 +13,10 @@ public final class TrainingRun {
     /// parameter value up by one unit in the last place after step S (1-based, counted from
     /// the start of training), so that a test can watch `--check-replicas` stop a real job.
     public static let perturbReplicaVariable = "SPRIG_TEST_ONLY_PERTURB_REPLICA"
+    /// For tests only: `SPRIG_TEST_ONLY_SEPARATE_MEMORY_RANKS=1,3` trains those ranks on the CPU
+    /// backend with separate memory (`CPUBackend.Memory.separate`), so that a test can run a
+    /// real job whose ranks keep their parameters in different memories, as GPU ranks do.
+    public static let separateMemoryVariable = "SPRIG_TEST_ONLY_SEPARATE_MEMORY_RANKS"
 
     public init(_ options: Options, communicator: any Communicator = SingleProcessCommunicator()) {
         self.options = options
@@ -85,8 +89,11 @@ public final class TrainingRun {
             network = try Network(networkConfiguration)
         }
         if isRoot, let path = options.saveWeights { try AtomicFile.checkWritable(path) }
+        let separate = ProcessInfo.processInfo.environment[Self.separateMemoryVariable]?
+            .split(separator: ",").contains { Int($0) == communicator.rank } ?? false
         let trainer = try Trainer(network: network, configuration: trainingConfiguration, pool: context.pool,
-                                  communicator: communicator, exchange: options.exchange, trainingExamples: train.count)
+                                  communicator: communicator, exchange: options.exchange, trainingExamples: train.count,
+                                  backend: CPUBackend(pool: context.pool, memory: separate ? .separate : .host))
         if let checkpoint = resumed, let checkpointer { try checkpointer.restore(checkpoint, into: network) }
 
         try checkAgreement(context, network: network, training: trainingConfiguration, train: train, test: test)
