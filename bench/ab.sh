@@ -25,7 +25,7 @@ done
 for binary in "$A" "$B"; do [[ -x "$binary" ]] || { echo "error: $binary is not an executable" >&2; exit 2; }; done
 [[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --repeats must be a positive integer, got '$REPEATS'" >&2; exit 2; }
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --threads must be a positive integer, got '$THREADS'" >&2; exit 2; }
-[[ -z "$ONLY" || "$ONLY" =~ ^[1-5](,[1-5])*$ ]] || { echo "error: --jobs takes numbers 1-5 separated by commas, got '$ONLY'" >&2; exit 2; }
+[[ -z "$ONLY" || "$ONLY" =~ ^[1-7](,[1-7])*$ ]] || { echo "error: --jobs takes numbers 1-7 separated by commas, got '$ONLY'" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "error: /usr/bin/time is missing (Debian: apt-get install time)" >&2; exit 2; }
 FMNIST=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 N=50000; [[ $QUICK -eq 1 ]] && N=10000
@@ -38,7 +38,12 @@ JOBS=(
     "synthetic 3072-1024-512-10 d=0.001, $N examples|--dataset synthetic --layer-sizes 3072,1024,512,10 --overall-density 0.001 --train-size $N"
     "synthetic 3072-4096-4096-4096-10 d=0.01, 5000 examples|--dataset synthetic --layer-sizes 3072,4096,4096,4096,10 --overall-density 0.01 --train-size 5000"
 )
-[[ -d "$FMNIST" ]] && JOBS+=("Fashion-MNIST 784-1024-512-10 d=0.01|--dataset fashion-mnist --data-dir $FMNIST --layer-sizes 784,1024,512,10 --overall-density 0.01")
+if [[ -d "$FMNIST" ]]; then
+    F="--dataset fashion-mnist --data-dir $FMNIST --layer-sizes 784,1024,512,10 --overall-density 0.01"
+    JOBS+=("Fashion-MNIST 784-1024-512-10 d=0.01|$F"
+           "Fashion-MNIST, batch norm, Adam|$F --layers ReLU;BatchNorm;ReLU;BatchNorm;Linear --optimizer adam:0.9,0.999,1e-8"
+           "Fashion-MNIST, dropout 0.2|$F --dropouts 0.2,0.2,0.2")
+fi
 
 # "CPU seconds (user + system) <space> fastest epoch's examples/s" of one run.
 measure() {
@@ -63,8 +68,8 @@ for index in "${!JOBS[@]}"; do
     job=${JOBS[$index]} name=${JOBS[$index]%%|*}; read -r -a args <<< "${job#*|}"
     a=() b=()
     for ((r = 0; r < REPEATS; r++)); do
-        a+=("$(measure "$A" train "${args[@]}" "${COMMON[@]}")")
-        b+=("$(measure "$B" train "${args[@]}" "${COMMON[@]}")")
+        a+=("$(measure "$A" train "${COMMON[@]}" "${args[@]}")")
+        b+=("$(measure "$B" train "${COMMON[@]}" "${args[@]}")")
     done
     ra=$(printf "%s\n" "${a[@]}" | cut -d' ' -f2 | median) rb=$(printf "%s\n" "${b[@]}" | cut -d' ' -f2 | median)
     ca=$(printf "%s\n" "${a[@]}" | cut -d' ' -f1 | median) cb=$(printf "%s\n" "${b[@]}" | cut -d' ' -f1 | median)

@@ -74,8 +74,7 @@ final class DenseLinearThreadTests: XCTestCase {
         var dy = dyInitial, dxOut = [Float](repeating: .nan, count: d * b)
         arena.gradients.fill(.nan)
         let layerContext = LayerContext(mode: .training, examples: Array(0..<b)[...], globalBatch: b, step: 1, seed: 1,
-                                        communicator: SingleProcessCommunicator(), backend: CPUBackend(pool: pool), pool: pool,
-                                        parameters: arena)
+                                        communicator: SingleProcessCommunicator(), backend: CPUBackend(pool: pool), parameters: arena)
         try x.withUnsafeBufferPointer { xp in
             try zOut.withUnsafeMutableBufferPointer { zp in
                 try yOut.withUnsafeMutableBufferPointer { yp in

@@ -32,16 +32,7 @@ final class GradientTests: XCTestCase {
         let labels = (0..<batch).map { _ in Int32(g.below(classes)) }
 
         // Analytic gradient with the backend's kernels (float), in its memory.
-        try network.parameters.place(on: backend)
-        let ws = try Workspace(network: network, capacity: batch, backend: backend)
-        ws.hostInput.update(from: x, count: x.count)
-        try ws.commitInput(count: x.count)
-        var context = network.context(batch: batch, pool: .single)
-        context.backend = backend
-        try network.forward(ws, context: context)
-        _ = try backend.loss(loss, output: ws.output.pointer, labels: labels, classes: classes, batch: batch,
-                             globalBatch: batch, gradient: ws.outputGradient.pointer)
-        try network.backward(ws, context: context)
+        _ = try forwardAndBackward(network, x: x, labels: labels, loss: loss, batch: batch, backend: backend)
 
         // Finite differences on the double reference.
         let reference = DenseReference(network)

@@ -7,10 +7,16 @@ import XCTest
 /// batch norm's running statistics, P ranks against one process, resume, and bad lists.
 final class LayerTests: XCTestCase {
 
-    /// Forward and every parameter's gradient (linear weights and biases, γ, β) against central
-    /// finite differences of `LayerReference`, for a layer list and its loss.
     func checkGradients(_ layers: [LayerSpecification], sizes: [Int], densities: [Double], loss: LossKind,
                         batch: Int = 6, file: StaticString = #filePath, line: UInt = #line) throws {
+        try Self.checkGradients(layers, sizes: sizes, densities: densities, loss: loss, batch: batch, file: file, line: line)
+    }
+
+    /// Forward and every parameter's gradient (linear weights and biases, γ, β) on `backend`
+    /// against central finite differences of `LayerReference`, for a layer list and its loss.
+    static func checkGradients(_ layers: [LayerSpecification], sizes: [Int], densities: [Double], loss: LossKind,
+                               batch: Int = 6, backend: any ComputeBackend = CPUBackend(pool: ThreadPool(threads: 2)),
+                               file: StaticString = #filePath, line: UInt = #line) throws {
         let configuration = NetworkConfiguration(layerSizes: sizes, densities: densities, initializer: .xavierNormalized,
                                                  seed: 3, layers: layers)
         let network = try Network(configuration)
@@ -20,23 +26,18 @@ final class LayerTests: XCTestCase {
         }
         let x = randomFloats(sizes[0] * batch, seed: 21)
         let labels = (0..<batch).map { _ in Int32(g.below(sizes.last!)) }
-        let ws = try Workspace(network: network, capacity: batch)
-        ws.input.buffer.baseAddress!.update(from: x, count: x.count)
-        let context = network.context(batch: batch, pool: ThreadPool(threads: 2))
-        try network.forward(ws, context: context)
-        _ = loss.loss.evaluate(output: ws.output.pointer, labels: labels, classes: sizes.last!, batch: batch, globalBatch: batch,
-                               gradient: ws.outputGradient.pointer)
-        try network.backward(ws, context: context)
+        let (ws, output) = try forwardAndBackward(network, x: x, labels: labels, loss: loss, batch: batch, backend: backend)
 
         var masks: [Int: [Double]] = [:]
         for (i, layer) in network.layers.enumerated() where layer is Dropout {
-            masks[i] = (0..<(layer.outputSize * batch)).map { Double(ws.scratch[i][$0]) }
+            masks[i] = try ws.scratch[i].download(count: layer.outputSize * batch).map(Double.init)
         }
         let reference = LayerReference(network, masks: masks)
         let xd = x.map(Double.init)
         let expected = reference.output(xd, batch: batch)
         for i in expected.indices {
-            XCTAssertEqual(Double(ws.output[i]), expected[i], accuracy: 1e-4 * max(1, abs(expected[i])), "output \(i)", file: file, line: line)
+            XCTAssertEqual(Double(output[i]), expected[i], accuracy: 1e-4 * max(1, abs(expected[i])), "\(backend.name) output \(i)",
+                           file: file, line: line)
         }
         let h = 1e-6
         var checked = 0
@@ -71,7 +72,8 @@ final class LayerTests: XCTestCase {
                     let numeric = (perturbed(h) - perturbed(-h)) / (2 * h)
                     let analytic = Double(network.parameters.gradients[group.offset + slot])
                     XCTAssertLessThan(SprigTests.relativeDifference(analytic, numeric, floor: 1e-2), 3e-3,
-                                      "layer \(i + 1) \(group.name)[\(slot)]: analytic \(analytic), numeric \(numeric)", file: file, line: line)
+                                      "\(backend.name) layer \(i + 1) \(group.name)[\(slot)]: analytic \(analytic), numeric \(numeric)",
+                                      file: file, line: line)
                     checked += 1
                 }
             }

@@ -67,6 +67,48 @@ public protocol ComputeBackend: AnyObject {
     func multiplyTransposed(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
                             m: Int, n: Int, k: Int) throws
 
+    // MARK: the other layers (feature-major K×B; arrays named `host…` are host memory, K values)
+
+    /// destination[0..<count] = source[0..<count].
+    func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) throws
+    /// c[i] = a[i]·b[i], i < count (dropout's backward: DX = DY ∘ M).
+    func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, count: Int) throws
+    /// Inverted dropout: M[k,j] = 0 where u(key_j, k) < rate, 1/(1 − rate) elsewhere (u:
+    /// `Dropout.uniform(key:unit:)`), Y = X ∘ M.   `hostKeys`: each example's hash (B values).
+    func dropoutForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>,
+                        units: Int, batch: Int, rate: Float, hostKeys: UnsafePointer<UInt64>) throws
+    /// Softmax of each column: Y[:,j] = exp(X[:,j] − m_j) / Σ_c exp(X[c,j] − m_j), m_j = max_c X[c,j];
+    /// with `logarithm`, log-softmax: Y = X − m_j − log Σ_c exp(X[c,j] − m_j).
+    func softmaxForward(input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, classes: Int, batch: Int,
+                        logarithm: Bool) throws
+    /// Softmax: DX = Y ∘ (DY − Σ_c DY∘Y); log-softmax: DX = DY − exp(Y)·Σ_c DY (sums per column).
+    func softmaxBackward(output y: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+                         inputGradient dx: UnsafeMutablePointer<Float>, classes: Int, batch: Int, logarithm: Bool) throws
+    /// Per feature k, in Double: hostSums[k] = Σ_j A[k,j] and hostSums[K + k] = Σ_j A[k,j]·B[k,j]
+    /// (batch norm's statistics, brought to the host to be summed over the ranks).
+    func featureSums(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, features: Int, batch: Int,
+                     into hostSums: UnsafeMutablePointer<Double>) throws
+    /// Batch norm in training: X̂[k,:] = (X[k,:] − μ_k)·s_k, Y = γ_k·X̂ + β_k   (μ, s = 1/√(σ² + ε): host).
+    func batchNormForward(input x: UnsafePointer<Float>, hostMean: UnsafePointer<Float>, hostInverseDeviation: UnsafePointer<Float>,
+                          gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, normalized xHat: UnsafeMutablePointer<Float>,
+                          output y: UnsafeMutablePointer<Float>, features: Int, batch: Int) throws
+    /// Batch norm in evaluation: Y[k,:] = γ_k·(X[k,:] − μ_k)/√(σ²_k + ε) + β_k   (running μ, σ²: host).
+    func batchNormInference(input x: UnsafePointer<Float>, hostMean: UnsafePointer<Float>, hostVariance: UnsafePointer<Float>,
+                            epsilon: Float, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                            output y: UnsafeMutablePointer<Float>, features: Int, batch: Int) throws
+    /// Batch norm's input gradient: DX[k,:] = γ_k·s_k·(DY[k,:] − S0_k/N − X̂[k,:]·S1_k/N), with the
+    /// ranks' sums S0 = Σ DY, S1 = Σ DY·X̂ (`hostSums`, as `featureSums` lays them out) and N the global batch.
+    func batchNormInputGradient(outputGradient dy: UnsafePointer<Float>, normalized xHat: UnsafePointer<Float>,
+                                hostSums: UnsafePointer<Double>, gamma: UnsafePointer<Float>, hostInverseDeviation: UnsafePointer<Float>,
+                                globalBatch: Int, inputGradient dx: UnsafeMutablePointer<Float>, features: Int, batch: Int) throws
+    /// SReLU per neuron k: Y = t_l + a_l·(X − t_l) where X ≤ t_l, t_r + a_r·(X − t_r) where X ≥ t_r, X between.
+    func sreluForward(input x: UnsafePointer<Float>, _ parameters: SReLUParameters, output y: UnsafeMutablePointer<Float>,
+                      units: Int, batch: Int) throws
+    /// SReLU's backward: DX = DY·(a_l | 1 | a_r) (when `dx`); per neuron Da_l = Σ DY·(X − t_l) and
+    /// Dt_l = Σ DY·(1 − a_l) over X ≤ t_l, Da_r = Σ DY·(X − t_r) and Dt_r = Σ DY·(1 − a_r) over X ≥ t_r.
+    func sreluBackward(input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>, _ parameters: SReLUParameters,
+                       gradients: SReLUParameters, inputGradient dx: UnsafeMutablePointer<Float>?, units: Int, batch: Int) throws
+
     // MARK: loss and reductions (Y: C×B)
 
     /// Writes DY = ∂L/∂Y for L = (1/globalBatch)·Σ_j ℓ(y_j, label_j) and returns Σ_j ℓ over

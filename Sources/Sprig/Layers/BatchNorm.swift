@@ -1,5 +1,3 @@
-import Foundation
-
 /// Batch normalisation synchronised across ranks (as PyTorch's SyncBatchNorm), per feature k
 /// over the GLOBAL batch of N examples (every rank's shard):
 ///
@@ -20,8 +18,6 @@ public final class BatchNorm: Layer {
     public let runningVariance: LayerState
     public let epsilon: Float = 1e-5
     public let momentum: Float = 0.1
-    /// 1/√(σ² + ε) of the last training forward, for backward.
-    private var inverseDeviation: [Float]
 
     public var inputSize: Int { size }
     public var outputSize: Int { size }
@@ -37,101 +33,76 @@ public final class BatchNorm: Layer {
         beta = ParameterGroup(layer: index, name: "beta", count: size)
         runningMean = LayerState(name: "bn\(ordinal).mean", count: size, initialValue: 0)
         runningVariance = LayerState(name: "bn\(ordinal).var", count: size, initialValue: 1)
-        inverseDeviation = [Float](repeating: 1, count: size)
         sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * size)
         sums.initialize(repeating: 0, count: 2 * size)
+        inverseDeviation = FloatBuffer(count: size)
+        inverseDeviation.fill(1)
+        mean = FloatBuffer(count: size)
+        localGradients = FloatBuffer(count: 2 * size)
     }
 
     public func initialize(_ parameters: ParameterStore) { parameters.values(of: gamma).update(repeating: 1) }
 
     public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
-        let b = context.batch, x = buffers.input, y = buffers.output, xHat = buffers.scratch
-        let g = UnsafePointer(context.parameters.values.pointer + gamma.offset)
-        let bt = UnsafePointer(context.parameters.values.pointer + beta.offset)
+        let b = context.batch, backend = context.backend
+        let values = try context.parameters.device(.values)
+        let g = UnsafePointer(values + gamma.offset), bt = UnsafePointer(values + beta.offset)
         guard context.mode == .training else {
-            let mean = runningMean.values.pointer, variance = runningVariance.values.pointer, epsilon = epsilon
-            context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-                for k in rows {
-                    let scale = g[k] / (variance[k] + epsilon).squareRoot(), shift = bt[k] - mean[k] * scale
-                    for j in 0..<b { y[k * b + j] = x[k * b + j] * scale + shift }
-                }
-            }
+            try backend.batchNormInference(input: buffers.input, hostMean: runningMean.values.pointer,
+                                           hostVariance: runningVariance.values.pointer, epsilon: epsilon, gamma: g, beta: bt,
+                                           output: buffers.output, features: size, batch: b)
             return
         }
-        let sums = try globalSums(context) { k in
-            VectorMath.sumAndDotInDouble(x + k * b, x + k * b, count: b)
-        }
+        try backend.featureSums(buffers.input, buffers.input, features: size, batch: b, into: sums)
+        try allreduceSums(context)
         let n = Double(max(context.globalBatch, 1))
-        let mean = runningMean.values.pointer, variance = runningVariance.values.pointer
+        let runningMean = runningMean.values.pointer, runningVariance = runningVariance.values.pointer
+        let inverseDeviation = inverseDeviation.pointer, mean = mean.pointer
         for k in 0..<size {
             let mu = sums[k] / n
             let sigma2 = max(sums[size + k] / n - mu * mu, 0)
             inverseDeviation[k] = Float(1 / (sigma2 + Double(epsilon)).squareRoot())
-            mean[k] = (1 - momentum) * mean[k] + momentum * Float(mu)
+            runningMean[k] = (1 - momentum) * runningMean[k] + momentum * Float(mu)
             let unbiased = context.globalBatch > 1 ? sigma2 * n / (n - 1) : sigma2
-            variance[k] = (1 - momentum) * variance[k] + momentum * Float(unbiased)
-            sums[k] = mu
+            runningVariance[k] = (1 - momentum) * runningVariance[k] + momentum * Float(unbiased)
+            mean[k] = Float(mu)
         }
-        inverseDeviation.withUnsafeBufferPointer { inverse in
-            let inverse = inverse.baseAddress!
-            context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-                for k in rows {
-                    let mu = Float(sums[k]), scale = inverse[k]
-                    for j in 0..<b {
-                        let h = (x[k * b + j] - mu) * scale
-                        xHat[k * b + j] = h
-                        y[k * b + j] = g[k] * h + bt[k]
-                    }
-                }
-            }
-        }
+        try backend.batchNormForward(input: buffers.input, hostMean: mean, hostInverseDeviation: inverseDeviation, gamma: g, beta: bt,
+                                     normalized: buffers.scratch, output: buffers.output, features: size, batch: b)
     }
 
     public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
-        let b = context.batch, dy = buffers.outputGradient, xHat = UnsafePointer(buffers.scratch)
-        let dGamma = context.parameters.gradients.pointer + gamma.offset
-        let dBeta = context.parameters.gradients.pointer + beta.offset
-        let sums = try globalSums(context) { k in
-            let s = VectorMath.sumAndDotInDouble(dy + k * b, xHat + k * b, count: b)
-            dBeta[k] = Float(s.0)    // this rank's share, before the sums are allreduced
-            dGamma[k] = Float(s.1)
-            return s
+        let b = context.batch, backend = context.backend, xHat = UnsafePointer(buffers.scratch)
+        try backend.featureSums(buffers.outputGradient, xHat, features: size, batch: b, into: sums)
+        // This rank's share of Dβ = Σ DY and Dγ = Σ DY·x̂ (the gradient allreduce sums them).
+        let betaGradient = localGradients.pointer, gammaGradient = localGradients.pointer + size
+        for k in 0..<size {
+            betaGradient[k] = Float(sums[k])
+            gammaGradient[k] = Float(sums[size + k])
         }
+        let gradients = try context.parameters.device(.gradients)
+        try backend.upload(betaGradient, to: gradients + beta.offset, count: size)
+        try backend.upload(gammaGradient, to: gradients + gamma.offset, count: size)
+        try allreduceSums(context)
         guard let dx = buffers.inputGradient else { return }
-        let n = Float(max(context.globalBatch, 1))
-        let g = UnsafePointer(context.parameters.values.pointer + gamma.offset)
-        inverseDeviation.withUnsafeBufferPointer { inverse in
-            let inverse = inverse.baseAddress!
-            context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-                for k in rows {
-                    let meanDy = Float(sums[k]) / n, meanDyXHat = Float(sums[size + k]) / n
-                    let scale = g[k] * inverse[k]
-                    for j in 0..<b {
-                        dx[k * b + j] = scale * (dy[k * b + j] - meanDy - xHat[k * b + j] * meanDyXHat)
-                    }
-                }
-            }
-        }
+        let g = UnsafePointer(try context.parameters.device(.values) + gamma.offset)
+        try backend.batchNormInputGradient(outputGradient: buffers.outputGradient, normalized: xHat, hostSums: sums, gamma: g,
+                                           hostInverseDeviation: inverseDeviation.pointer, globalBatch: context.globalBatch,
+                                           inputGradient: dx, features: size, batch: b)
     }
 
-    /// Per feature k, `accumulate(k)` = (s0, s1) over this rank's examples, then both sums
-    /// allreduced over the ranks; returns `sums`: s0 of every feature, then s1 of every feature.
-    private func globalSums(_ context: LayerContext, _ accumulate: @escaping (Int) -> (Double, Double)) throws
-        -> UnsafeMutablePointer<Double> {
-        let s = sums, size = size
-        context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-            for k in rows {
-                (s[k], s[size + k]) = accumulate(k)
-            }
-        }
-        if context.communicator.size > 1 {
-            try context.communicator.allreduceSum(UnsafeMutableBufferPointer(start: s, count: 2 * size))
-        }
-        return s
+    /// Sums `sums` (2K doubles) over the ranks.
+    private func allreduceSums(_ context: LayerContext) throws {
+        guard context.communicator.size > 1 else { return }
+        try context.communicator.allreduceSum(UnsafeMutableBufferPointer(start: sums, count: 2 * size))
     }
 
-    /// The two per-feature sums of `globalSums` (2K doubles).
+    /// Host scratch: the per-feature sums (2K doubles), 1/√(σ² + ε) of the last training forward
+    /// (for backward), the batch mean, and this rank's Dβ then Dγ (2K floats).
     private let sums: UnsafeMutablePointer<Double>
+    private let inverseDeviation: FloatBuffer
+    private let mean: FloatBuffer
+    private let localGradients: FloatBuffer
 
     deinit { sums.deallocate() }
 }

@@ -18,40 +18,29 @@ public final class Dropout: Layer {
         self.rate = rate
     }
 
-    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
-        let b = context.batch, x = buffers.input, y = buffers.output, mask = buffers.scratch
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
+        let b = context.batch, backend = context.backend
         guard context.mode == .training, rate > 0 else {
-            y.update(from: x, count: size * b)
+            try backend.copy(buffers.input, to: buffers.output, count: size * b)
             return
         }
-        let keep = 1 / (1 - rate), rate = rate
         let seed = context.seed, step = UInt64(context.step)
         // The (seed, step, example) part of the hash once per example, not once per unit.
         let keys = context.examples.map { Dropout.exampleKey(seed: seed, step: step, example: UInt64($0)) }
-        keys.withUnsafeBufferPointer { keys in
-            context.pool.forEachRange(size, minimumPerThread: 16) { units in
-                for k in units {
-                    for j in 0..<b {
-                        let u = Dropout.uniform(key: keys[j], unit: UInt64(k))
-                        let m: Float = u < rate ? 0 : keep
-                        mask[k * b + j] = m
-                        y[k * b + j] = x[k * b + j] * m
-                    }
-                }
-            }
+        try keys.withUnsafeBufferPointer { keys in
+            try backend.dropoutForward(input: buffers.input, output: buffers.output, mask: buffers.scratch, units: size, batch: b,
+                                       rate: rate, hostKeys: keys.baseAddress!)
         }
     }
 
-    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
         guard let dx = buffers.inputGradient else { return }
-        let b = context.batch, dy = buffers.outputGradient, mask = UnsafePointer(buffers.scratch)
+        let count = size * context.batch
         guard rate > 0 else {
-            dx.update(from: dy, count: size * b)
+            try context.backend.copy(buffers.outputGradient, to: dx, count: count)
             return
         }
-        context.pool.forEachRange(size * b, minimumPerThread: 4096) { range in
-            for i in range { dx[i] = dy[i] * mask[i] }
-        }
+        try context.backend.multiply(buffers.outputGradient, buffers.scratch, into: dx, count: count)
     }
 
     /// A uniform number in [0, 1) from the four counters (SplitMix64's finaliser over their mix;

@@ -18,10 +18,6 @@ public protocol Layer: AnyObject {
     var scratchPerExample: Int { get }
     /// A short description for the run's summary ("sparse linear, relu", "batch norm").
     var summary: String { get }
-    /// Whether forward and backward run only through the backend's operations, so on any
-    /// backend; false for a layer with host kernels, which runs on a backend that shares host
-    /// memory only (the CPU).
-    var runsOnAnyBackend: Bool { get }
 
     /// Sets the layer's parameters to their fixed initial values, where it has such (batch
     /// norm's γ = 1, SReLU's thresholds); random initialisation is the network's.
@@ -31,7 +27,6 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
-    public var runsOnAnyBackend: Bool { false }
     public var state: [LayerState] { [] }
     public var parameterGroups: [ParameterGroup] { [] }
     public func initialize(_ parameters: ParameterStore) {}

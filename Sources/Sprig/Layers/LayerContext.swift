@@ -1,8 +1,8 @@
 /// What a layer's forward and backward may need beyond its buffers: training or evaluation,
 /// the examples of this rank's shard (their global indices, so that dropout masks do not
 /// depend on the number of ranks), the global batch (BatchNorm's statistics), the update
-/// index, the ranks (synchronised BatchNorm), the backend that computes, the host threads
-/// (for layers with host kernels) and the parameter store.
+/// index, the ranks (synchronised BatchNorm), the backend that computes (and its threads) and
+/// the parameter store.
 public struct LayerContext {
     public enum Mode: Sendable { case training, evaluation }
 
@@ -17,11 +17,10 @@ public struct LayerContext {
     public var seed: UInt64
     public var communicator: any Communicator
     public var backend: any ComputeBackend
-    public var pool: ThreadPool
     public var parameters: ParameterStore
 
     public init(mode: Mode, examples: ArraySlice<Int>, globalBatch: Int, step: Int, seed: UInt64,
-                communicator: any Communicator, backend: any ComputeBackend, pool: ThreadPool, parameters: ParameterStore) {
+                communicator: any Communicator, backend: any ComputeBackend, parameters: ParameterStore) {
         self.mode = mode
         self.examples = examples
         self.globalBatch = globalBatch
@@ -29,7 +28,6 @@ public struct LayerContext {
         self.seed = seed
         self.communicator = communicator
         self.backend = backend
-        self.pool = pool
         self.parameters = parameters
     }
 

@@ -18,5 +18,4 @@ extension LinearLayer {
     public var parameterGroups: [ParameterGroup] { [weights, bias] }
     public var scratchPerExample: Int { outputSize }
     public var summary: String { "\(sparsity == nil ? "dense" : "sparse") linear, \(activation)" }
-    public var runsOnAnyBackend: Bool { true }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Log-softmax over each example's K values: y_c = x_c − m − log Σ_c' exp(x_c' − m), m = max_c x_c.
 /// Backward: DX_c = DY_c − exp(y_c)·Σ_c' DY_c'. Use with the `negative-log-likelihood` loss.
 public final class LogSoftmax: Layer {
@@ -11,22 +9,14 @@ public final class LogSoftmax: Layer {
 
     init(size: Int) { self.size = size }
 
-    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
-        let b = context.batch, k = size, x = buffers.input, y = buffers.output
-        for j in 0..<b {
-            let (m, total) = SoftmaxColumn.maximumAndTotal(x, classes: k, batch: b, column: j)
-            let shift = m + log(total)
-            for c in 0..<k { y[c * b + j] = x[c * b + j] - shift }
-        }
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
+        try context.backend.softmaxForward(input: buffers.input, output: buffers.output, classes: size, batch: context.batch,
+                                           logarithm: true)
     }
 
-    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
         guard let dx = buffers.inputGradient else { return }
-        let b = context.batch, k = size, y = UnsafePointer(buffers.output), dy = buffers.outputGradient
-        for j in 0..<b {
-            var total: Float = 0
-            for c in 0..<k { total += dy[c * b + j] }
-            for c in 0..<k { dx[c * b + j] = dy[c * b + j] - exp(y[c * b + j]) * total }
-        }
+        try context.backend.softmaxBackward(output: buffers.output, outputGradient: buffers.outputGradient, inputGradient: dx,
+                                            classes: size, batch: context.batch, logarithm: true)
     }
 }

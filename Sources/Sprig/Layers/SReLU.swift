@@ -39,48 +39,22 @@ public final class SReLU: Layer {
         parameters.values(of: rightThreshold).update(repeating: initial.tr)
     }
 
-    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
-        let b = context.batch, x = buffers.input, y = buffers.output, v = context.parameters.values.pointer
-        let al = v + leftSlope.offset, tl = v + leftThreshold.offset, ar = v + rightSlope.offset, tr = v + rightThreshold.offset
-        context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-            for k in rows {
-                for j in 0..<b {
-                    let z = x[k * b + j]
-                    y[k * b + j] = z <= tl[k] ? tl[k] + al[k] * (z - tl[k]) : (z >= tr[k] ? tr[k] + ar[k] * (z - tr[k]) : z)
-                }
-            }
-        }
+    /// The four groups' addresses in `section` of the store, in the backend's memory.
+    private func parameters(_ section: ParameterStore.Section, of store: ParameterStore) throws -> SReLUParameters {
+        let base = try store.device(section)
+        return SReLUParameters(leftSlope: base + leftSlope.offset, leftThreshold: base + leftThreshold.offset,
+                               rightSlope: base + rightSlope.offset, rightThreshold: base + rightThreshold.offset)
     }
 
-    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
-        let b = context.batch, x = buffers.input, dy = UnsafePointer(buffers.outputGradient), dx = buffers.inputGradient
-        let v = context.parameters.values.pointer, g = context.parameters.gradients.pointer
-        let al = v + leftSlope.offset, tl = v + leftThreshold.offset, ar = v + rightSlope.offset, tr = v + rightThreshold.offset
-        let dal = g + leftSlope.offset, dtl = g + leftThreshold.offset, dar = g + rightSlope.offset, dtr = g + rightThreshold.offset
-        context.pool.forEachRange(size, minimumPerThread: 64) { rows in
-            for k in rows {
-                var sums: (al: Float, tl: Float, ar: Float, tr: Float) = (0, 0, 0, 0)
-                for j in 0..<b {
-                    let z = x[k * b + j], d = dy[k * b + j]
-                    let slope: Float
-                    if z <= tl[k] {
-                        sums.al += d * (z - tl[k])
-                        sums.tl += d * (1 - al[k])
-                        slope = al[k]
-                    } else if z >= tr[k] {
-                        sums.ar += d * (z - tr[k])
-                        sums.tr += d * (1 - ar[k])
-                        slope = ar[k]
-                    } else {
-                        slope = 1
-                    }
-                    dx?[k * b + j] = d * slope
-                }
-                dal[k] = sums.al
-                dtl[k] = sums.tl
-                dar[k] = sums.ar
-                dtr[k] = sums.tr
-            }
-        }
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
+        try context.backend.sreluForward(input: buffers.input, try parameters(.values, of: context.parameters), output: buffers.output,
+                                         units: size, batch: context.batch)
+    }
+
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
+        let store = context.parameters
+        try context.backend.sreluBackward(input: buffers.input, outputGradient: buffers.outputGradient, try parameters(.values, of: store),
+                                          gradients: try parameters(.gradients, of: store), inputGradient: buffers.inputGradient,
+                                          units: size, batch: context.batch)
     }
 }

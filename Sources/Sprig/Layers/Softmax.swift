@@ -1,5 +1,3 @@
-import Foundation
-
 /// Softmax over each example's K values (a column of the feature-major K×B matrix):
 /// y_c = exp(x_c − m)/Σ_c' exp(x_c' − m), m = max_c x_c.
 /// Backward: DX_c = y_c·(DY_c − Σ_c' DY_c'·y_c'). Use with the `cross-entropy` loss.
@@ -12,21 +10,14 @@ public final class Softmax: Layer {
 
     init(size: Int) { self.size = size }
 
-    public func forward(_ buffers: LayerBuffers, context: LayerContext) {
-        let b = context.batch, k = size, x = buffers.input, y = buffers.output
-        for j in 0..<b {
-            let (m, total) = SoftmaxColumn.maximumAndTotal(x, classes: k, batch: b, column: j)
-            for c in 0..<k { y[c * b + j] = exp(x[c * b + j] - m) / total }
-        }
+    public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
+        try context.backend.softmaxForward(input: buffers.input, output: buffers.output, classes: size, batch: context.batch,
+                                           logarithm: false)
     }
 
-    public func backward(_ buffers: LayerBuffers, context: LayerContext) {
+    public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
         guard let dx = buffers.inputGradient else { return }
-        let b = context.batch, k = size, y = UnsafePointer(buffers.output), dy = buffers.outputGradient
-        for j in 0..<b {
-            var dot: Float = 0
-            for c in 0..<k { dot += dy[c * b + j] * y[c * b + j] }
-            for c in 0..<k { dx[c * b + j] = y[c * b + j] * (dy[c * b + j] - dot) }
-        }
+        try context.backend.softmaxBackward(output: buffers.output, outputGradient: buffers.outputGradient, inputGradient: dx,
+                                            classes: size, batch: context.batch, logarithm: false)
     }
 }

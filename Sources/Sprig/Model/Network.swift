@@ -166,17 +166,7 @@ public final class Network {
     /// A context for one process on the CPU, for tests and tools: examples 0..<batch, update 1.
     public func context(batch: Int, pool: ThreadPool, mode: LayerContext.Mode = .training) -> LayerContext {
         LayerContext(mode: mode, examples: Array(0..<batch)[...], globalBatch: batch, step: 1, seed: configuration.seed,
-                     communicator: SingleProcessCommunicator(), backend: CPUBackend(pool: pool), pool: pool, parameters: parameters)
-    }
-
-    /// Throws unless every layer can run on `backend` (layers with host kernels need a backend
-    /// that shares host memory).
-    public func checkRuns(on backend: any ComputeBackend) throws {
-        guard !backend.sharesHostMemory else { return }
-        for (i, layer) in layers.enumerated() where !layer.runsOnAnyBackend {
-            throw SprigError.invalidArgument("layer \(i + 1) (\(layer.summary)) has no kernels for \(backend.name) yet: "
-                                             + "train this network on the CPU")
-        }
+                     communicator: SingleProcessCommunicator(), backend: CPUBackend(pool: pool), parameters: parameters)
     }
 
     public func forward(_ workspace: Workspace, batch: Int, pool: ThreadPool) throws {

@@ -41,7 +41,6 @@ public final class Trainer {
                 trainingExamples: Int = .max, backend: (any ComputeBackend)? = nil) throws {
         try configuration.validate()
         let backend = backend ?? CPUBackend(pool: pool)
-        try network.checkRuns(on: backend)
         self.network = network
         self.configuration = configuration
         self.pool = pool
@@ -129,7 +128,7 @@ public final class Trainer {
         let local = indices[(indices.startIndex + shard.lowerBound)..<(indices.startIndex + shard.upperBound)]
         lastShardSize = local.count
         let context = LayerContext(mode: .training, examples: local, globalBatch: indices.count, step: t, seed: configuration.seed,
-                                   communicator: communicator, backend: backend, pool: pool, parameters: network.parameters)
+                                   communicator: communicator, backend: backend, parameters: network.parameters)
         let result = try forwardAndLoss(data, context: context, workspace: workspace)
         try synchronizer.startLoss(result.loss, stop: stop)
         let synchronizer = synchronizer, network = network
@@ -204,8 +203,7 @@ public final class Trainer {
         while start < all.count {
             let end = min(start + capacity, all.count)
             let context = LayerContext(mode: .evaluation, examples: all[start..<end], globalBatch: end - start, step: 0,
-                                       seed: configuration.seed, communicator: communicator, backend: backend, pool: pool,
-                                       parameters: network.parameters)
+                                       seed: configuration.seed, communicator: communicator, backend: backend, parameters: network.parameters)
             let r = try forwardAndLoss(data, context: context, workspace: ws)
             totals[0] += r.loss
             totals[1] += Double(r.correct)
