@@ -18,7 +18,9 @@ PACKAGES=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev dataset-fashion-
 # latter only when the python3 on PATH cannot import them already), hostname, /usr/bin/time (peak memory).
 # The Slurm tests' local cluster (cluster/slurm/local-up.sh): Slurm's daemons and clients,
 # munge, slurmdbd over MariaDB (sacct), PMIx (srun --mpi=pmix).
-TEST_PACKAGES=(gzip hostname coreutils time util-linux slurmctld slurmd slurm-client slurmdbd munge mariadb-server mariadb-client libpmix2)
+# The GPU bundle's test (gpu/): xz packs the bundle, debootstrap makes the bare root it runs in.
+TEST_PACKAGES=(gzip hostname coreutils time util-linux slurmctld slurmd slurm-client slurmdbd munge mariadb-server mariadb-client libpmix2
+               xz-utils debootstrap)
 python3 -c "import numpy, scipy.sparse" >/dev/null 2>&1 || TEST_PACKAGES+=(python3 python3-numpy python3-scipy)
 mode=run
 ranks=2
@@ -100,6 +102,14 @@ assert os.path.exists(os.path.join(os.path.dirname(sprig.__file__), "libSprigC.s
 (x, y), _ = sprig.datasets.fashion_mnist()
 history = sprig.MLP([784, 64, 10], overall_density=0.2).fit(x[:1000], y[:1000], epochs=1, threads=1)
 print("pip install ./python: sprig", sprig.__version__, "from", os.path.dirname(sprig.__file__), "trains:", len(history), "epoch")')
+    # The bundle for GPU machines without a toolchain (gpu/): built, then checked on the CPU in
+    # a bare Debian root that has none of the packages above (chroot and mounts: root only).
+    if [ "$(id -u)" -eq 0 ]; then
+        gpu/bundle.sh --with-fashion-mnist | tail -2
+        gpu/bundle-test.sh
+    else
+        echo "note: the GPU bundle's test needs root (chroot): skipped" >&2
+    fi
 fi
 
 # True when the hostfile names a host other than this one (by name or address).
