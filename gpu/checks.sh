@@ -2,7 +2,7 @@
 # Issue 13's checks and rates on a GPU machine, in one call, from a bundle of gpu/bundle.sh:
 #
 #   gpu/checks.sh [--bundle DIR|FILE.tar.xz] [--device gpu|cpu] [--cases "N:M …"]
-#                 [--layers L] [--results DIR] [--work DIR] [--quick]
+#                 [--layers L] [--budget S] [--results DIR] [--work DIR] [--quick]
 #
 # 1. what a GPU rank would use (sprig gpu-info);
 # 2. the challenge's real data (1024 × 120, its first 1200 inputs) on --device against the truth
@@ -11,7 +11,9 @@
 # 3. for each case N:M, a RadiX-Net of N neurons × L layers (default 120) with M Fashion-MNIST
 #    inputs (challenge generate): the categories on --device must equal the CPU engine's, and
 #    PyTorch's (CSR × dense, on CUDA when --device gpu) where python3 has torch; rates of all
-#    three, the device's the fastest of 3 passes, against the published ones.
+#    three, the device's the fastest of 3 passes, against the published ones. Cases go in the
+#    order given; none starts after --budget seconds (default 420: the device tool's command
+#    limit is 600), so the table is complete for those that ran.
 # --device cpu rehearses every step on the CPU, on a machine without a GPU (gpu/bundle-test.sh).
 # Every command and its output go to DIR/checks.log, the table to DIR/results.md (DIR: $OUT
 # when set, as on the device tool's machine, else .build-gpu/results); exit 1 if any check failed.
@@ -23,6 +25,7 @@ BUNDLE=$REPO/.build-gpu/bundle.tar.xz
 DEVICE=gpu
 CASES="1024:60000 4096:60000 16384:20000 65536:4000"
 LAYERS=120
+BUDGET=420
 RESULTS=${OUT:-$REPO/.build-gpu/results}
 WORK=${TMPDIR:-/tmp}/sprig-gpu-checks
 fail() { echo "error: gpu/checks.sh: $*" >&2; exit 64; }
@@ -32,15 +35,17 @@ while [ $# -gt 0 ]; do
         --device) [ $# -ge 2 ] || fail "--device needs gpu or cpu"; DEVICE=$2; shift 2 ;;
         --cases) [ $# -ge 2 ] || fail "--cases needs \"N:M …\""; CASES=$2; shift 2 ;;
         --layers) [ $# -ge 2 ] || fail "--layers needs a number"; LAYERS=$2; shift 2 ;;
+        --budget) [ $# -ge 2 ] || fail "--budget needs seconds"; BUDGET=$2; shift 2 ;;
         --results) [ $# -ge 2 ] || fail "--results needs a directory"; RESULTS=$2; shift 2 ;;
         --work) [ $# -ge 2 ] || fail "--work needs a directory"; WORK=$2; shift 2 ;;
         --quick) CASES="1024:2000 4096:500"; LAYERS=24; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) fail "unknown option '$1' (see gpu/checks.sh --help)" ;;
     esac
 done
 case "$DEVICE" in gpu|cpu) ;; *) fail "--device takes gpu or cpu, not '$DEVICE'" ;; esac
 [[ "$LAYERS" =~ ^[1-9][0-9]*$ ]] || fail "--layers takes a positive number, not '$LAYERS'"
+[[ "$BUDGET" =~ ^[0-9]+$ ]] || fail "--budget takes a number of seconds, not '$BUDGET'"
 for c in $CASES; do [[ "$c" =~ ^[0-9]+:[1-9][0-9]*$ ]] || fail "a case is N:M (neurons:inputs), not '$c'"; done
 
 mkdir -p "$RESULTS" "$WORK" || fail "cannot create $RESULTS or $WORK"
@@ -137,6 +142,11 @@ row() {
 } > "$TABLE"
 for c in $CASES; do
     n=${c%%:*}; m=${c##*:}
+    if [ $SECONDS -gt "$BUDGET" ]; then
+        say "case N = $n, $m inputs: not started, $SECONDS s is past the budget of $BUDGET s"
+        echo "| $n × $LAYERS | $m | not run: past --budget $BUDGET s | | | | | | | | |" >> "$TABLE"
+        continue
+    fi
     net=$WORK/nets/$n-$LAYERS-$m
     say "case N = $n, $LAYERS layers, $m inputs"
     if [ ! -f "$net/sparse-images-$n.tsv" ]; then
@@ -144,13 +154,16 @@ for c in $CASES; do
         run "generate" "$SPRIG" challenge generate --neurons "$n" --layers "$LAYERS" --inputs "$m" --output "$net" \
             ${SPRIG_FASHION_MNIST:+--data-dir "$SPRIG_FASHION_MNIST"} || { check "N = $n: generated" 1; continue; }
     fi
+    rm -f "$net/cpu.tsv" "$net/device.tsv" "$net/torch.tsv"
     ARGS=(challenge run --network "$net" --neurons "$n" --layers "$LAYERS" --inputs "$net/sparse-images-$n.tsv")
     run "CPU engine" "$SPRIG" "${ARGS[@]}" --device cpu --threads "$NP" --categories-out "$net/cpu.tsv"
     cpu_status=$?; cpu_rate=$(rate_of "$LAST")
     run "$DEVICE engine" "$SPRIG" "${ARGS[@]}" --device "$DEVICE" --repeat 3 --categories-out "$net/device.tsv"
     dev_status=$?; dev_rate=$(rate_of "$LAST")
     [ $cpu_status -eq 0 ] && [ $dev_status -eq 0 ] && cmp -s "$net/cpu.tsv" "$net/device.tsv"
-    check "N = $n: the same $(wc -l < "$net/cpu.tsv" 2>/dev/null || echo ?) categories on --device $DEVICE as on the CPU" $?
+    same=$?
+    categories=$(wc -l < "$net/cpu.tsv" 2>/dev/null || echo -)
+    check "N = $n: the same $categories categories on --device $DEVICE as on the CPU" $same
     torch_rate=-
     if [ $have_torch -eq 1 ]; then
         run "PyTorch ($torch_device)" python3 "$REPO/bench/challenge_peers.py" torch --device "$torch_device" --threads "$NP" \
@@ -163,7 +176,7 @@ for c in $CASES; do
     fi
     read -r v100 a100 <<< "$(published "$n")"
     [ "$LAYERS" -eq 120 ] || { v100=-; a100=-; }
-    row "$n" "$LAYERS" "$m" "$(wc -l < "$net/cpu.tsv" 2>/dev/null || echo -)" "$dev_rate" "$cpu_rate" "$torch_rate" "$v100" "$a100" >> "$TABLE"
+    row "$n" "$LAYERS" "$m" "$categories" "$dev_rate" "$cpu_rate" "$torch_rate" "$v100" "$a100" >> "$TABLE"
 done
 
 say ""
