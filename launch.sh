@@ -46,27 +46,14 @@ while [ $# -gt 0 ]; do
 done
 [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "-np takes a positive number of ranks, not '$ranks'"
 
-# Installs whichever of the given packages is missing (apt-get; sudo when not root).
-install_packages() {
-    local missing=()
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "launch.sh: installing ${missing[*]}" >&2
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 # The slots a hostfile offers: the sum of slots=N (1 for a host line without it).
 hostfile_slots() {
     awk '{ sub(/#.*/, "") } NF { n = 1; for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { split($i, a, "="); n = a[2] } s += n } END { print s + 0 }' "$1"
 }
 
 if [ $dry_run -eq 0 ]; then
-    if [ "$mode" = test ]; then install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; else install_packages "${PACKAGES[@]}"; fi
+    if [ "$mode" = test ]; then packages=("${PACKAGES[@]}" "${TEST_PACKAGES[@]}"); else packages=("${PACKAGES[@]}"); fi
+    tools/install-packages.sh --as launch.sh "${packages[@]}"
 fi
 command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
 

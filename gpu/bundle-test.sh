@@ -27,13 +27,11 @@ done
 [ -f "$BUNDLE" ] || fail "$BUNDLE does not exist: make it with gpu/bundle.sh"
 
 if [ ! -f "$ROOTFS/etc/debian_version" ]; then
-    command -v debootstrap >/dev/null || {
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
+    tools/install-packages.sh --as gpu/bundle-test.sh debootstrap
     rm -rf "$ROOTFS"
     # The suite and mirror this machine's apt uses.
     . /etc/os-release
-    mirror=$(grep -h -o -m1 'http[s]*://[^ ]*debian' /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null | head -1)
+    mirror=$(cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null | grep -o -m1 'http[s]*://[^ ]*/debian\b' || true)
     debootstrap --variant=minbase --include=xz-utils "${VERSION_CODENAME:-bookworm}" "$ROOTFS" "${mirror:-http://deb.debian.org/debian}" > .build-gpu/debootstrap.log 2>&1 \
         || fail "debootstrap failed (see .build-gpu/debootstrap.log)"
 fi

@@ -41,16 +41,7 @@ case "$OUTPUT" in /*) ;; *) OUTPUT="$ROOT/$OUTPUT" ;; esac
 # What the build needs, and xz to pack it (and the data set, when asked for).
 packages=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev xz-utils)
 [ $FASHION -eq 0 ] || packages+=(dataset-fashion-mnist)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "gpu/bundle.sh: installing ${missing[*]}" >&2
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+tools/install-packages.sh --as gpu/bundle.sh "${packages[@]}"
 
 # ------------------------------------------------------------------ the binary
 SCRATCH=.build-gpu/build-$TARGET_CPU
@@ -143,7 +134,7 @@ export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader,tcp OMPI_MCA_osc=^ucx
 # mpirun wants a remote shell even to start ranks on this node alone; without ssh or rsh
 # (a container) it refuses, so name one that only remote launches would use.
 command -v ssh >/dev/null || command -v rsh >/dev/null || export OMPI_MCA_plm_rsh_agent=false
-[ -d "\$SPRIG_BUNDLE/data/fashion-mnist" ] && export SPRIG_FASHION_MNIST="\$SPRIG_BUNDLE/data/fashion-mnist"
+if [ -d "\$SPRIG_BUNDLE/data/fashion-mnist" ]; then export SPRIG_FASHION_MNIST="\$SPRIG_BUNDLE/data/fashion-mnist"; fi
 EOF
 
 XZ_OPT=-T0 tar -C "$(dirname "$OUTPUT")" -cJf "$OUTPUT.tar.xz" "$(basename "$OUTPUT")"

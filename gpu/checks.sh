@@ -86,6 +86,8 @@ source "$BUNDLE/env.sh"
 if [ -z "${SPRIG_CUDA_LIBRARY_PATH:-}" ] && command -v python3 >/dev/null; then
     SPRIG_CUDA_LIBRARY_PATH=$(python3 -c 'import glob, sys
 print(":".join(d for p in sys.path if p for d in sorted(glob.glob(p + "/nvidia/*/lib") + glob.glob(p + "/nvidia/*/lib64"))))' 2>/dev/null)
+    # The driver's own folder where an image mounts it (libcuda.so.1), when the loader lacks it.
+    [ -d /usr/local/nvidia/lib64 ] && SPRIG_CUDA_LIBRARY_PATH=${SPRIG_CUDA_LIBRARY_PATH:+$SPRIG_CUDA_LIBRARY_PATH:}/usr/local/nvidia/lib64
     export SPRIG_CUDA_LIBRARY_PATH
 fi
 export XDG_CACHE_HOME=$WORK/cache

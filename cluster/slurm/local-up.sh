@@ -41,19 +41,8 @@ done
 
 # The packages, as launch.sh installs its own.
 PACKAGES=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server mariadb-client libpmix2 iproute2 procps util-linux)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "local-up.sh: installing ${missing[*]}" >&2
-    apt-get update -qq
-    # policy-rc.d 101: the packages' own services (the system's munge, MariaDB) are not started.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || { rm -f /usr/sbin/policy-rc.d; fail "could not install ${missing[*]} with apt-get"; }
-    rm -f /usr/sbin/policy-rc.d
-fi
+# Their own services (the system's munge, MariaDB) are not started: we start ours.
+"$(dirname "$0")/../../tools/install-packages.sh" --as local-up.sh --no-service-start "${PACKAGES[@]}" || exit 1
 
 # The daemons must not inherit a descriptor of our caller's other than the standard streams
 # (a caller waiting for its end, as Foundation's Process does, would wait for the daemons).
