@@ -26,14 +26,21 @@ done
 [ "$(id -u)" -eq 0 ] || fail "needs root (chroot and mounts)"
 [ -f "$BUNDLE" ] || fail "$BUNDLE does not exist: make it with gpu/bundle.sh"
 
-if [ ! -f "$ROOTFS/etc/debian_version" ]; then
+# A root is used once debootstrap finished it (the marker), never half-made.
+if [ ! -f "$ROOTFS/.sprig-root-complete" ]; then
+    # Our own folder is made anew; any other that is not empty is never removed for us.
+    if [ "$ROOTFS" = .build-gpu/debian-root ]; then rm -rf "$ROOTFS"
+    elif [ -n "$(ls -A "$ROOTFS" 2>/dev/null)" ]; then
+        fail "--root $ROOTFS is not empty and holds no finished root of this script: remove it or name another"
+    fi
     tools/install-packages.sh --as gpu/bundle-test.sh debootstrap
-    rm -rf "$ROOTFS"
     # The suite and mirror this machine's apt uses.
     . /etc/os-release
-    mirror=$(cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null | grep -o -m1 'http[s]*://[^ ]*/debian\b' || true)
+    mirror=$(cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null | grep -E '^(URIs:|deb )' | grep -v security \
+             | grep -o -m1 'https\?://[^ ]*' || true)
     debootstrap --variant=minbase --include=xz-utils "${VERSION_CODENAME:-bookworm}" "$ROOTFS" "${mirror:-http://deb.debian.org/debian}" > .build-gpu/debootstrap.log 2>&1 \
         || fail "debootstrap failed (see .build-gpu/debootstrap.log)"
+    touch "$ROOTFS/.sprig-root-complete"
 fi
 
 # What the checks read from the repository, and the packed bundle, copied in.
