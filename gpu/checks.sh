@@ -80,11 +80,14 @@ if [ -f "$BUNDLE" ]; then
     [ -f "$BUNDLE/env.sh" ] || fail "$packed holds no bundle of gpu/bundle.sh (no */env.sh)"
 fi
 [ -f "$BUNDLE/env.sh" ] || fail "$BUNDLE is not a bundle of gpu/bundle.sh (no env.sh)"
+# Python (PyTorch) runs with the machine's own libraries, not the bundle's (its zlib, libgfortran).
+HOST_LD_LIBRARY_PATH=${LD_LIBRARY_PATH-}
+host_python() { LD_LIBRARY_PATH=$HOST_LD_LIBRARY_PATH python3 "$@"; }
 # shellcheck source=/dev/null
 source "$BUNDLE/env.sh"
 # CUDA's libraries from Python's wheels (the python3 that has torch), where no path is set.
 if [ -z "${SPRIG_CUDA_LIBRARY_PATH:-}" ] && command -v python3 >/dev/null; then
-    SPRIG_CUDA_LIBRARY_PATH=$(python3 -c 'import glob, sys
+    SPRIG_CUDA_LIBRARY_PATH=$(host_python -c 'import glob, sys
 print(":".join(d for p in sys.path if p for d in sorted(glob.glob(p + "/nvidia/*/lib") + glob.glob(p + "/nvidia/*/lib64"))))' 2>/dev/null)
     # The driver's own folder where an image mounts it (libcuda.so.1), when the loader lacks it.
     [ -d /usr/local/nvidia/lib64 ] && SPRIG_CUDA_LIBRARY_PATH=${SPRIG_CUDA_LIBRARY_PATH:+$SPRIG_CUDA_LIBRARY_PATH:}/usr/local/nvidia/lib64
@@ -120,7 +123,7 @@ check "2 ranks under mpirun, one on --device $DEVICE and one on the CPU" $?
 # ------------------------------------------------------------------ 3. generated networks
 have_torch=0
 torch_device=cpu; [ "$DEVICE" = gpu ] && torch_device=cuda
-if command -v python3 >/dev/null && python3 -c "import torch, numpy; assert '$torch_device' == 'cpu' or torch.cuda.is_available()" 2>/dev/null; then
+if command -v python3 >/dev/null && host_python -c "import torch, numpy; assert '$torch_device' == 'cpu' or torch.cuda.is_available()" 2>/dev/null; then
     have_torch=1
 else
     say "  PyTorch peer skipped: python3 has no torch (or no CUDA for it)"
@@ -168,7 +171,7 @@ for c in $CASES; do
     check "N = $n: the same $categories categories on --device $DEVICE as on the CPU" $same
     torch_rate=-
     if [ $have_torch -eq 1 ]; then
-        run "PyTorch ($torch_device)" python3 "$REPO/bench/challenge_peers.py" torch --device "$torch_device" --threads "$NP" \
+        run "PyTorch ($torch_device)" host_python "$REPO/bench/challenge_peers.py" torch --device "$torch_device" --threads "$NP" \
             --network "$net" --neurons "$n" --layers "$LAYERS" --inputs "$net/sparse-images-$n.tsv" --repeat 3 \
             --categories-out "$net/torch.tsv"
         torch_status=$?
