@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Sprig
+import SprigArguments
 
 /// SIGTERM (scancel, a time limit, a kill) to a training run: it finishes its step, every rank
 /// stops after the same one, rank 0 writes a final checkpoint, and --resume from it ends with
@@ -43,6 +44,50 @@ final class StopSignalTests: XCTestCase {
 
     private func hasCheckpoint(_ directory: String) -> Bool {
         !((try? CheckpointFile.list(directory: directory)) ?? []).isEmpty
+    }
+
+    /// Records the epochs a run reports, and asks it to stop before step `stopAt` (0-based
+    /// epoch and step), as a signal or Ctrl-C in Python does.
+    private final class StoppingReporter: TrainingReporter {
+        let stopAt: (epoch: Int, step: Int)?
+        private(set) var epochsReported: [Int] = []
+        private var next = (epoch: 0, step: 0)
+        init(stopAt: (epoch: Int, step: Int)? = nil) { self.stopAt = stopAt }
+        func started(_ summary: RunSummary) throws {}
+        func progress(epoch: Int, done: Int, total: Int) { next = (epoch, done) }
+        func finished(_ metrics: EpochMetrics) throws { epochsReported.append(metrics.epoch) }
+        func note(_ text: String) {}
+        func stopRequested() -> Bool { stopAt.map { $0 == next } ?? false }
+    }
+
+    /// A stop asked for at an epoch's last step ends that epoch first — its evaluation and its
+    /// metrics line — and the checkpoint is of the epoch's end: over the stopped and the resumed
+    /// run every epoch is reported exactly once, and the weights are bitwise those of a run never
+    /// stopped. (It stopped at the step itself, with a checkpoint saying the epoch was done, and
+    /// the epoch's line was never written: a requeued Slurm job's metrics lacked it.)
+    func testAStopAtAnEpochsLastStepReportsThatEpochOnce() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        func options(_ name: String, _ extra: [String] = []) throws -> TrainingRun.Options {
+            // 200 examples in batches of 10: 20 steps an epoch.
+            try TrainArguments.parse(["--dataset", "synthetic", "--layer-sizes", "30,24,16,5", "--densities", "0.4,1,0.6",
+                                      "--train-size", "200", "--test-size", "20", "--batch-size", "10", "--epochs", "4",
+                                      "--seed", "4", "--threads", "1", "--learning-rate", "0.05",
+                                      "--save-weights", "\(dir)/\(name).npz"] + extra).options()
+        }
+        let checkpoints = ["--checkpoint-dir", "\(dir)/ck", "--checkpoint-every", "1"]
+        let stopped = StoppingReporter(stopAt: (epoch: 1, step: 19))
+        XCTAssertThrowsError(try TrainingRun(options("stopped", checkpoints)).run(reporter: stopped)) { error in
+            let stop = error as? TrainingInterrupted
+            XCTAssertEqual(stop?.epoch, 2, "\(error)")
+            XCTAssertEqual(stop?.step, 20, "\(error)")
+            XCTAssertNotNil(stop?.checkpoint, "\(error)")
+        }
+        XCTAssertEqual(stopped.epochsReported, [1, 2], "the stopped epoch's metrics line")
+        let resumed = StoppingReporter()
+        try TrainingRun(options("resumed", checkpoints + ["--resume"])).run(reporter: resumed)
+        XCTAssertEqual(resumed.epochsReported, [3, 4], "each epoch once over the two runs")
+        try TrainingRun(options("full")).run(reporter: StoppingReporter())
+        XCTAssertEqual(try weights("\(dir)/resumed.npz"), try weights("\(dir)/full.npz"))
     }
 
     func testSIGTERMWritesAFinalCheckpointThatResumesBitwise() throws {

@@ -3,8 +3,8 @@ import Foundation
 /// Trains epoch after epoch from a position. After each step: the topology step when dynamic
 /// sparse training has one due (`TopologyUpdater`), the replica check, progress, checkpoints
 /// by step. After each epoch: evaluation, checkpoints by epoch, the metrics line
-/// (rank 0). If the metrics cannot be written (a full disk), the weights trained so far are
-/// saved before the error is passed on.
+/// (rank 0), and a stop agreed at its last step. If the metrics cannot be written (a full
+/// disk), the weights trained so far are saved before the error is passed on.
 final class EpochLoop {
     private let trainer: Trainer
     private let context: RunContext
@@ -57,8 +57,9 @@ final class EpochLoop {
             let removedBefore = neuronRemoval?.removed ?? 0
             let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep,
                                                 stopRequested: reporter.stopRequested) { step in
-                try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps)
+                try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps, endsEpoch: step + 1 == lastStep)
             }
+            let stopAgreed = trainer.stopAgreed   // at the epoch's last step, which stops at the epoch's end
             var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBefore.seconds]
             try slowest.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
             let clock = Stopwatch()
@@ -68,38 +69,40 @@ final class EpochLoop {
             if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
                 epochCheckpoint = try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
             }
-            guard context.isRoot else { continue }
-            var metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
-                                       testLoss: test.count > 0 ? evaluation.loss : nil,
-                                       testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
-                                       learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
-                                       examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
-                                       evaluationSeconds: clock.seconds, communicationSeconds: slowest[0],
-                                       ranks: communicator.size, regrown: (topology?.regrown ?? 0) - topologyBefore.regrown,
-                                       topologySeconds: slowest[1])
-            if let neuronRemoval {
-                metrics.layerSizes = network.configuration.layerSizes
-                metrics.nonzeros = network.linearLayers.map(\.weightCount)
-                metrics.neuronsRemoved = neuronRemoval.removed - removedBefore
+            if context.isRoot {
+                var metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
+                                           testLoss: test.count > 0 ? evaluation.loss : nil,
+                                           testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
+                                           learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
+                                           examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
+                                           evaluationSeconds: clock.seconds, communicationSeconds: slowest[0],
+                                           ranks: communicator.size, regrown: (topology?.regrown ?? 0) - topologyBefore.regrown,
+                                           topologySeconds: slowest[1])
+                if let neuronRemoval {
+                    metrics.layerSizes = network.configuration.layerSizes
+                    metrics.nonzeros = network.linearLayers.map(\.weightCount)
+                    metrics.neuronsRemoved = neuronRemoval.removed - removedBefore
+                }
+                do {
+                    try reporter.finished(metrics)
+                } catch {
+                    // The metrics could not be written (e.g. a full disk): keep the work trained so far.
+                    if let path = options.saveWeights, (try? network.checkFinite(writing: "weights")) != nil,
+                       (try? WeightsFile.save(network, path: path)) != nil {
+                        reporter.note("weights trained so far (epoch \(epoch + 1)) written to \(path)")
+                    }
+                    throw error
+                }
             }
-            do {
-                try reporter.finished(metrics)
-                // One process signalled after its last step's stop check (during evaluation): the
-                // epoch's end is a step boundary too, so it stops here with a checkpoint of it.
-                if communicator.size == 1, reporter.stopRequested() {
-                    let written = try epochCheckpoint
-                        ?? checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
-                    throw TrainingInterrupted(epoch: epoch + 1, step: steps, checkpoint: written)
-                }
-            } catch let interrupted as TrainingInterrupted {
-                throw interrupted
-            } catch {
-                // The metrics could not be written (e.g. a full disk): keep the work trained so far.
-                if let path = options.saveWeights, (try? network.checkFinite(writing: "weights")) != nil,
-                   (try? WeightsFile.save(network, path: path)) != nil {
-                    reporter.note("weights trained so far (epoch \(epoch + 1)) written to \(path)")
-                }
-                throw error
+            // A stop the ranks agreed on at the epoch's last step, or one process asked to stop
+            // during the evaluation: the epoch's end is a step boundary too, so the run stops here,
+            // after the epoch's metrics line, with a checkpoint of the epoch's end. (Stopping at
+            // the last step itself left a checkpoint that said the epoch was done while its line
+            // was never written, so a resumed run's metrics lacked that epoch.)
+            if stopAgreed || (communicator.size == 1 && reporter.stopRequested()) {
+                let written = try epochCheckpoint
+                    ?? checkpointer?.write(network, training: training, epoch: epoch, step: lastStep, stepsPerEpoch: steps)
+                throw TrainingInterrupted(epoch: epoch + 1, step: lastStep, checkpoint: written)
             }
         }
         if context.isRoot, neuronRemoval != nil { reporter.note(Self.compactionSummary(trainer.network)) }
@@ -125,8 +128,9 @@ final class EpochLoop {
 
     /// After step `step` (0-based) of epoch `epoch`: the topology step, the shrink, the replica
     /// check, progress, checkpoints by step, and a stop the ranks agreed on (a signal, Ctrl-C in
-    /// Python): a checkpoint when the run writes them, then `TrainingInterrupted`.
-    private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int) throws {
+    /// Python): a checkpoint when the run writes them, then `TrainingInterrupted` — except after
+    /// the epoch's last step (`endsEpoch`), where the stop waits for the epoch's end.
+    private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int, endsEpoch: Bool) throws {
         let communicator = context.communicator
         let done = epoch * steps + step + 1   // steps done since the start of training
         let totalSteps = trainer.configuration.epochs * steps
@@ -147,8 +151,9 @@ final class EpochLoop {
             replicaChecks += 1
         }
         if context.isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
-        // Every rank sent its stop request with the step's loss, so all agree on stopping here.
-        let stopping = trainer.stopAgreed
+        // Every rank sent its stop request with the step's loss, so all agree on stopping here;
+        // at the epoch's last step, at the epoch's end instead (after its metrics line: `run`).
+        let stopping = trainer.stopAgreed && !endsEpoch
         var written: String?
         if stopping || options.checkpointEverySteps.map({ done % $0 == 0 }) == true {
             written = try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)
