@@ -59,7 +59,7 @@ let package = Package(
             path: "Sources/SprigArguments"),
         .target(
             name: "SprigC",
-            dependencies: ["Sprig", "SprigArguments", "CBLAS", "CMPI", "CPUControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sprig", "SprigArguments", "CBLAS", "CMPI", "CPUControl", "StopSignals", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/SprigC",
             swiftSettings: fastMath),
         .executableTarget(

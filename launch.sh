@@ -4,12 +4,15 @@
 #   ./launch.sh                                 train the default model on Fashion-MNIST with 2 ranks
 #   ./launch.sh -np 4 -- train --epochs 3       4 ranks, these sprig arguments
 #   ./launch.sh -np 8 --hostfile hostfiles/two-nodes -- train ...
-#   ./launch.sh --test                          build and run the test suite
-# Options: -np N (ranks, default 2), --hostfile FILE, --oversubscribe (more ranks than
-# slots; added by itself when N exceeds the slots), --dry-run (print the build and mpirun commands).
+#   ./launch.sh --test                          build and run the test suite only (no training); its status
+# Options: -np N (ranks, 1..1000000, default 2), --hostfile FILE (a relative path is taken from
+# where you stand), --oversubscribe (more ranks than slots; added by itself when N exceeds the
+# slots), --dry-run (print the install, build and mpirun commands, or with --test the test
+# commands, and run none of them).
 # A hostfile naming any other host gets a portable build (.build-portable, SPRIG_TARGET_CPU
 # x86-64-v3 or generic on AArch64) so that nodes with other CPUs run it too.
 set -euo pipefail
+caller=$PWD   # a relative --hostfile is the caller's: resolved against this, not the repository
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 
@@ -29,14 +32,14 @@ oversubscribe=0
 dry_run=0
 sprig_args=()
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 fail() { echo "error: launch.sh: $*" >&2; exit 64; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --test) mode=test; shift ;;
         -np|-n|--np) [ $# -ge 2 ] || fail "$1 needs a number"; ranks=$2; shift 2 ;;
-        --hostfile) [ $# -ge 2 ] || fail "--hostfile needs a file"; hostfile=$2; shift 2 ;;
+        --hostfile) [ $# -ge 2 ] && [ -n "$2" ] || fail "--hostfile needs a file"; hostfile=$2; shift 2 ;;
         --oversubscribe) oversubscribe=1; shift ;;
         --dry-run) dry_run=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -44,60 +47,90 @@ while [ $# -gt 0 ]; do
         *) fail "unknown option '$1' (see ./launch.sh --help)" ;;
     esac
 done
-[[ "$ranks" =~ ^[1-9][0-9]*$ ]] || fail "-np takes a positive number of ranks, not '$ranks'"
+# The digits are checked before any arithmetic (bash's integers wrap at 2^63).
+[[ "$ranks" =~ ^[1-9][0-9]{0,6}$ ]] && [ "$ranks" -le 1000000 ] || fail "-np takes a number of ranks from 1 to 1000000, not '$ranks'"
 
-# The slots a hostfile offers: the sum of slots=N (1 for a host line without it).
+# The slots a hostfile offers: the sum of slots=N (1 for a host line without it); a slots
+# value that is not a number 0..1000000 is printed (line and field) with status 1.
 hostfile_slots() {
-    awk '{ sub(/#.*/, "") } NF { n = 1; for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { split($i, a, "="); n = a[2] } s += n } END { print s + 0 }' "$1"
+    awk '{ sub(/#.*/, "") } NF { n = 1; for (i = 2; i <= NF; i++) if ($i ~ /^slots=/) { v = substr($i, 7)
+             if (v !~ /^[0-9]+$/ || length(v) > 7 || v + 0 > 1000000) { print "line " NR ": " $i; bad = 1; exit }
+             n = v + 0 } s += n }
+         END { if (bad) exit 1; print s + 0 }' "$1"
+}
+if [ -n "$hostfile" ]; then
+    case $hostfile in /*) ;; *) hostfile=$caller/$hostfile ;; esac
+    [ -e "$hostfile" ] || fail "hostfile '$hostfile' not found"
+    [ ! -d "$hostfile" ] || fail "hostfile '$hostfile' is a directory, not a file"
+    [ -f "$hostfile" ] || fail "hostfile '$hostfile' is not a regular file"
+    [ -r "$hostfile" ] || fail "hostfile '$hostfile' cannot be read"
+    slots=$(hostfile_slots "$hostfile" 2>/dev/null) || fail "hostfile '$hostfile': ${slots:-cannot be read}: slots must be a number from 0 to 1000000"
+    [[ "$slots" =~ ^[0-9]{1,15}$ ]] || fail "hostfile '$hostfile' offers too many slots ($slots)"
+    [ "$slots" -gt 0 ] || fail "hostfile '$hostfile' lists no hosts"
+fi
+
+# With --dry-run a step is printed ("# what: " and the command, shell-quoted) instead of run.
+step() {
+    local what=$1; shift
+    if [ $dry_run -eq 1 ]; then printf '# %s: ' "$what"; printf '%q ' "$@"; echo; else "$@"; fi
 }
 
-if [ $dry_run -eq 0 ]; then
-    if [ "$mode" = test ]; then packages=("${PACKAGES[@]}" "${TEST_PACKAGES[@]}"); else packages=("${PACKAGES[@]}"); fi
-    tools/install-packages.sh --as launch.sh "${packages[@]}"
-fi
-command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
+if [ "$mode" = test ]; then packages=("${PACKAGES[@]}" "${TEST_PACKAGES[@]}"); else packages=("${PACKAGES[@]}"); fi
+step install tools/install-packages.sh --as launch.sh "${packages[@]}"
+[ $dry_run -eq 1 ] || command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
 
-if [ "$mode" = test ]; then
+# The test suite, and nothing else: a failing step ends the script with its status (set -e).
+run_tests() {
     # Release build: the kernels are too slow unoptimised; -enable-testing for @testable.
-    swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
+    step build swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
     # NVRTC (CUDA's run-time compiler, no GPU needed) from PyPI, so the device kernels' compile
     # test runs; where pip cannot get it, that one test skips with the reason.
-    nvrtc=.build-test/nvrtc-venv
+    local nvrtc=.build-test/nvrtc-venv
     if [ -z "${SPRIG_CUDA_LIBRARY_PATH:-}" ]; then
-        if [ -d "$nvrtc" ] || { python3 -m venv "$nvrtc" && "$nvrtc/bin/pip" install -q nvidia-cuda-nvrtc; } >/dev/null 2>&1; then
+        if [ $dry_run -eq 1 ]; then
+            echo "# nvrtc (unless $nvrtc exists): python3 -m venv $nvrtc && $nvrtc/bin/pip install -q nvidia-cuda-nvrtc"
+        elif [ -d "$nvrtc" ] || { python3 -m venv "$nvrtc" && "$nvrtc/bin/pip" install -q nvidia-cuda-nvrtc; } >/dev/null 2>&1; then
             SPRIG_CUDA_LIBRARY_PATH=$(dirname "$(find "$nvrtc" -name 'libnvrtc.so*' | head -1)" 2>/dev/null || true)
             export SPRIG_CUDA_LIBRARY_PATH
         else
             echo "note: could not install nvidia-cuda-nvrtc with pip: the NVRTC compile test will skip" >&2
         fi
     fi
-    swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing || exit $?
+    step test swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test --disable-swift-testing
     # The Python package's tests (python/tests) against the library just built, in a virtual
     # environment over the system's NumPy and SciPy, with pytest and mpi4py from pip.
-    pyvenv=.build-test/python-venv
-    if ! "$pyvenv/bin/python" -c 'import pytest, mpi4py, numpy, scipy' >/dev/null 2>&1; then
+    local pyvenv=.build-test/python-venv
+    if [ $dry_run -eq 1 ]; then
+        echo "# python (unless $pyvenv has them): python3 -m venv --system-site-packages $pyvenv && $pyvenv/bin/pip install -q pytest mpi4py"
+    elif ! "$pyvenv/bin/python" -c 'import pytest, mpi4py, numpy, scipy' >/dev/null 2>&1; then
         { python3 -m venv --system-site-packages "$pyvenv" && "$pyvenv/bin/pip" install -q pytest mpi4py; } >/dev/null 2>&1 ||
             { echo "error: launch.sh: could not install pytest and mpi4py for the Python tests (pip)" >&2; exit 1; }
     fi
-    SPRIG_LIBRARY="$PWD/.build-test/release/libSprigC.so" PYTHONPATH="$PWD/python" "$pyvenv/bin/python" -m pytest -q python/tests
+    step test env "SPRIG_LIBRARY=$PWD/.build-test/release/libSprigC.so" "PYTHONPATH=$PWD/python" "$pyvenv/bin/python" -m pytest -q python/tests
     # The package as users install it: `pip install ./python` builds the library (release) into
     # it; a short fit from another folder must find and use that copy.
-    "$pyvenv/bin/pip" install -q ./python
-    (cd /tmp && env -u SPRIG_LIBRARY -u PYTHONPATH "$ROOT/$pyvenv/bin/python" -c '
+    step test "$pyvenv/bin/pip" install -q ./python
+    if [ $dry_run -eq 1 ]; then
+        echo "# test: (cd /tmp && $ROOT/$pyvenv/bin/python -c '<import sprig from where pip put it; a 1-epoch fit>')"
+    else
+        (cd /tmp && env -u SPRIG_LIBRARY -u PYTHONPATH "$ROOT/$pyvenv/bin/python" -c '
 import os, sprig
 assert os.path.exists(os.path.join(os.path.dirname(sprig.__file__), "libSprigC.so")), sprig.__file__
 (x, y), _ = sprig.datasets.fashion_mnist()
 history = sprig.MLP([784, 64, 10], overall_density=0.2).fit(x[:1000], y[:1000], epochs=1, threads=1)
 print("pip install ./python: sprig", sprig.__version__, "from", os.path.dirname(sprig.__file__), "trains:", len(history), "epoch")')
+    fi
     # The bundle for GPU machines without a toolchain (gpu/): built, then checked on the CPU in
     # a bare Debian root that has none of the packages above (chroot and mounts: root only).
     if [ "$(id -u)" -eq 0 ]; then
-        gpu/bundle.sh --with-fashion-mnist | tail -2
-        gpu/bundle-test.sh
+        if [ $dry_run -eq 1 ]; then echo "# test: gpu/bundle.sh --with-fashion-mnist | tail -2"; else gpu/bundle.sh --with-fashion-mnist | tail -2; fi
+        step test gpu/bundle-test.sh
     else
         echo "note: the GPU bundle's test needs root (chroot): skipped" >&2
     fi
-fi
+}
+# --test runs the tests only: it never goes on to train.
+if [ "$mode" = test ]; then run_tests; exit 0; fi
 
 # True when the hostfile names a host other than this one (by name or address).
 names_other_host() {
@@ -113,23 +146,20 @@ names_other_host() {
 # its instructions: across other hosts, build for a portable target in a build directory of its own.
 build=(swift build -c release)
 binary="$ROOT/.build/release/sprig"
-if [ -n "$hostfile" ] && [ -r "$hostfile" ] && names_other_host "$hostfile"; then
+if [ -n "$hostfile" ] && names_other_host "$hostfile"; then
     case "$(uname -m)" in x86_64) portable=x86-64-v3 ;; *) portable=generic ;; esac
     export SPRIG_TARGET_CPU="${SPRIG_TARGET_CPU:-$portable}"
     build=(env "SPRIG_TARGET_CPU=$SPRIG_TARGET_CPU" swift build -c release --scratch-path "$ROOT/.build-portable")
     binary="$ROOT/.build-portable/release/sprig"
 fi
-if [ $dry_run -eq 1 ]; then printf '# build: '; printf '%q ' "${build[@]}"; echo; else "${build[@]}"; fi
+step build "${build[@]}"
 [ ${#sprig_args[@]} -gt 0 ] || sprig_args=(train)
 
 cores=$(nproc)
 mpi=(mpirun -np "$ranks")
 [ "$(id -u)" -eq 0 ] && { mpi+=(--allow-run-as-root); export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; }
 if [ -n "$hostfile" ]; then
-    [ -r "$hostfile" ] || fail "hostfile '$hostfile' not found"
-    slots=$(hostfile_slots "$hostfile")
-    [ "$slots" -gt 0 ] || fail "hostfile '$hostfile' lists no hosts"
-    mpi+=(--hostfile "$hostfile")
+    mpi+=(--hostfile "$hostfile")   # its slots were counted above
 else
     slots=$cores
 fi

@@ -18,9 +18,10 @@ STATE=/run/sprig-netns
 fail() { echo "error: netns-up.sh: $*" >&2; exit 64; }
 [ $# -ge 1 ] || fail "usage: cluster/netns-up.sh N [--slots S] [--rate RATE] [--delay DELAY]"
 hosts=$1; shift
-[[ "$hosts" =~ ^[1-9][0-9]*$ ]] && [ "$hosts" -le 200 ] || fail "N must be 1..200, not '$hosts'"
+[[ "$hosts" =~ ^[1-9][0-9]{0,2}$ ]] && [ "$hosts" -le 200 ] || fail "N must be 1..200, not '$hosts'"
 slots=2; rate=""; delay=""
 while [ $# -gt 0 ]; do
+    case "$1" in --slots|--rate|--delay) [ $# -ge 2 ] || fail "$1 needs a value" ;; esac
     case "$1" in
         --slots) slots=$2; shift 2 ;;
         --rate) rate=$2; shift 2 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
         *) fail "unknown option '$1'" ;;
     esac
 done
+[[ "$slots" =~ ^[1-9][0-9]{0,3}$ ]] && [ "$slots" -le 4096 ] || fail "--slots must be 1..4096, not '$slots'"
 [ "$(id -u)" -eq 0 ] || fail "needs root (ip netns)"
 tc_rate_bits() {   # 10gbit → 10000000000
     local v=${1%bit} m=1

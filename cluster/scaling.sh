@@ -22,7 +22,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mode=both; ranks="1 2 4"; densities="0.1 0.01 0.001"; threads=1
 layers=3072,1024,512,10; batch=100; train=20000; epochs=2
 csv=$ROOT/cluster/results/scaling.csv; plots=$ROOT/cluster/results; draw=1; gather=""
+fail() { echo "error: scaling.sh: $*" >&2; exit 64; }
 while [ $# -gt 0 ]; do
+    case "$1" in
+        --mode|--ranks|--densities|--threads|--layer-sizes|--batch|--train-size|--epochs|--csv|--plots|--gather)
+            [ $# -ge 2 ] || fail "$1 needs a value" ;;
+    esac
     case "$1" in
         --mode) mode=$2; shift 2 ;;
         --ranks) ranks=$2; shift 2 ;;
@@ -37,9 +42,21 @@ while [ $# -gt 0 ]; do
         --no-plots) draw=0; shift ;;
         --gather) gather=$2; shift 2 ;;
         -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "error: scaling.sh: unknown option '$1'" >&2; exit 64 ;;
+        *) fail "unknown option '$1'" ;;
     esac
 done
+# Whole numbers are checked, digits first, before any arithmetic (bash's integers wrap at 2^63).
+count() {   # count NAME VALUE MAX: VALUE is a whole number 1..MAX
+    [[ "$2" =~ ^[1-9][0-9]{0,9}$ ]] && [ "$2" -le "$3" ] || fail "$1 must be a whole number from 1 to $3, not '$2'"
+}
+if [ -z "$gather" ]; then
+    [ -n "${ranks// /}" ] || fail "--ranks needs at least one rank count"
+    for p in $ranks; do count "--ranks" "$p" 1000000; done
+    [ -n "${densities// /}" ] || fail "--densities needs at least one density"
+    for d in $densities; do [[ "$d" =~ ^([0-9]{1,3}\.)?[0-9]{1,20}([eE]-?[0-9]{1,3})?$ ]] || fail "--densities: each density is a number like 0.01, not '$d'"; done
+    count --threads "$threads" 4096; count --batch "$batch" 1000000000; count --train-size "$train" 1000000000
+    count --epochs "$epochs" 1000000
+fi
 draw_plots() {   # draw_plots CSV DIR
     local py=$ROOT/bench/.venv/bin/python
     if ! "$py" -c "import matplotlib" 2>/dev/null; then
@@ -50,7 +67,7 @@ draw_plots() {   # draw_plots CSV DIR
 }
 
 if [ -n "$gather" ]; then
-    [ -d "$gather" ] || { echo "error: scaling.sh: --gather: '$gather' is not a directory" >&2; exit 64; }
+    [ -d "$gather" ] || fail "--gather: '$gather' is not a directory"
     python3 - "$gather" <<'PY' || exit 1
 import csv, glob, os, sys
 folder = sys.argv[1]
@@ -78,7 +95,7 @@ PY
 fi
 
 case $mode in strong) modes=strong ;; weak) modes=weak ;; both) modes="strong weak" ;;
-    *) echo "error: scaling.sh: --mode must be strong, weak or both" >&2; exit 64 ;; esac
+    *) fail "--mode must be strong, weak or both, not '$mode'" ;; esac
 
 SPRIG=${SPRIG:-$ROOT/.build/release/sprig}
 [ -x "$SPRIG" ] || (cd "$ROOT" && swift build -c release >/dev/null)

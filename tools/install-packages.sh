@@ -14,7 +14,7 @@ name=install-packages.sh
 no_services=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --as) name=$2; shift 2 ;;
+        --as) [ $# -ge 2 ] || { echo "error: install-packages.sh: --as needs a name" >&2; exit 64; }; name=$2; shift 2 ;;
         --no-service-start) no_services=1; shift ;;
         *) break ;;
     esac

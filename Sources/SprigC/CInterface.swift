@@ -2,6 +2,7 @@ import CMPI
 import Foundation
 import Sprig
 import SprigArguments
+import StopSignals
 
 // The C interface of the Python package (`python/sprig/_library.py` declares these for ctypes).
 // Every function returning Int32 returns a `CallStatus`; on failure `sprig_last_error` gives
@@ -22,17 +23,65 @@ public func sprig_last_error(_ buffer: UnsafeMutablePointer<CChar>?, _ capacity:
 }
 
 /// A new model from the network flags (`--layer-sizes`, `--overall-density`, `--layers`, …,
-/// `--seed`; `--load-weights PATH` reads its weights); `*model` receives its handle.
+/// `--seed`; `--load-weights PATH` reads its weights); `*model` receives its handle. Sizes are
+/// checked against this machine's memory before anything is allocated.
 @_cdecl("sprig_model_new")
 public func sprig_model_new(_ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
                             _ model: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
     CallStatus.run {
+        guard let model else { throw SprigError.invalidArgument("no place for the model's handle") }
         let flags = strings(argc, argv)
         let options = try ModelHandle.options(flags)
+        try options.network.validate()
+        var budget = MemoryBudget("the network \(options.network.layerSizes.map(String.init).joined(separator: ","))")
+        try options.network.addMemory(to: &budget, optimizerStates: 0)
+        try budget.check()
         let network = try options.loadWeights.map { try WeightsFile.load(path: $0, configuration: options.network) }
             ?? Network(options.network)
         let handle = ModelHandle(network: network, flags: flags.filter { $0 != "--load-weights" && $0 != options.loadWeights })
-        model?.pointee = Unmanaged.passRetained(handle).toOpaque()
+        model.pointee = Unmanaged.passRetained(handle).toOpaque()
+    }
+}
+
+/// An independent copy of `model` (network, optimizer state, normalisation); `*copy` receives its handle.
+@_cdecl("sprig_model_copy")
+public func sprig_model_copy(_ model: UnsafeMutableRawPointer?, _ copy: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        guard let copy else { throw SprigError.invalidArgument("no place for the copy's handle") }
+        let made = try handle.use("copy") { handle.copy() }
+        copy.pointee = Unmanaged.passRetained(made).toOpaque()
+    }
+}
+
+/// The normalisation `predict` applies and the kind of features fit read: `values[0]` 1 when
+/// the model has a normalisation (then `values[1]` its mean, `values[2]` its deviation),
+/// `values[3]` 1 for uint8, 0 for float32, −1 before any fit.
+@_cdecl("sprig_model_get_normalization")
+public func sprig_model_get_normalization(_ model: UnsafeMutableRawPointer?, _ values: UnsafeMutablePointer<Double>?) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        guard let values else { throw SprigError.invalidArgument("no place for the normalisation") }
+        values[0] = handle.normalization == nil ? 0 : 1
+        values[1] = Double(handle.normalization?.mean ?? 0)
+        values[2] = Double(handle.normalization?.standardDeviation ?? 1)
+        values[3] = handle.trainedOnBytes.map { $0 ? 1 : 0 } ?? -1
+    }
+}
+
+/// Sets what `sprig_model_get_normalization` reads (a model unpickled from its weights).
+@_cdecl("sprig_model_set_normalization")
+public func sprig_model_set_normalization(_ model: UnsafeMutableRawPointer?, _ has: Int32, _ mean: Double, _ deviation: Double,
+                                          _ kind: Int32) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        guard mean.isFinite, deviation.isFinite, deviation >= 0, (-1...1).contains(kind) else {
+            throw SprigError.invalidArgument("normalisation mean \(mean), deviation \(deviation), kind \(kind) is not one a fit makes")
+        }
+        try handle.use("set_normalization") {
+            handle.normalization = has != 0 ? Normalization(mean: Float(mean), standardDeviation: Float(deviation)) : nil
+            handle.trainedOnBytes = kind < 0 ? nil : kind == 1
+        }
     }
 }
 
@@ -49,35 +98,98 @@ public func sprig_model_free(_ model: UnsafeMutableRawPointer?) {
     Unmanaged<ModelHandle>.fromOpaque(model).release()
 }
 
-/// Trains the model on n examples (`features`, `labels`; `bytes` ≠ 0: uint8 features) with the
-/// training flags (`--epochs`, `--batch-size`, `--optimizer`, `--prune`, …), testing after each
-/// epoch on the nt examples of `testFeatures`/`testLabels` (nt may be 0); `callback` receives
-/// the run's reports as JSON (`CallbackReporter`). `communicator` (may be NULL) points to an
-/// MPI_Comm of an MPI the caller initialised (mpi4py's `MPI._addressof(comm)`): the run uses a
-/// duplicate of it instead of the job's world.
+/// A failure the caller met before it could call `sprig_model_fit` (a Python check of its
+/// arrays or keywords), with `status` and `message`, agreed with the job's other ranks as
+/// `sprig_model_fit` agrees its own checks: every rank's fit fails together with the first
+/// failing rank's error. Returns that status (the message is `sprig_last_error`), on one
+/// process the caller's own. `communicator`: as for `sprig_model_fit`.
+@_cdecl("sprig_fail_together")
+public func sprig_fail_together(_ status: Int32, _ message: UnsafePointer<CChar>?, _ communicator: UnsafeRawPointer?) -> Int32 {
+    let failure = AgreedFailure(status: CallStatus(rawValue: status) ?? .failure, message: message.map { String(cString: $0) } ?? "")
+    return CallStatus.run {
+        let given = try communicator.map { try MPICommunicator(duplicating: $0.load(as: MPI_Comm.self)) }
+        defer { given?.finalize() }
+        let job = try given ?? JobCommunicator.shared()
+        guard job.size > 1 else { throw failure }
+        try RankAgreement.agree(failure, communicator: job)
+    }
+}
+
+/// Trains the model on n examples (`features`, d per example; `bytes` ≠ 0: uint8 features)
+/// with labels, with the training flags (`--epochs`, `--batch-size`, `--optimizer`, `--prune`,
+/// …), testing after each epoch on the nt examples of `testFeatures` (dt per example, the same
+/// kind) and `testLabels` (nt may be 0); `callback` receives the run's reports as JSON
+/// (`CallbackReporter`). `communicator` (may be NULL) points to an MPI_Comm of an MPI the
+/// caller initialised (mpi4py's `MPI._addressof(comm)`): the run uses a duplicate of it instead
+/// of the job's world.
+///
+/// Under MPI every check that can fail on one rank (flags, shapes, labels, values) is agreed by
+/// all ranks first (`RankAgreement`). SIGINT (Ctrl-C) stops the run after the current step on
+/// every rank (status 4, the model keeps what it trained). When the loss becomes non-finite the
+/// model goes back to its last good state (the start of the epoch that failed) and the call fails.
 @_cdecl("sprig_model_fit")
 public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
                             _ features: UnsafeRawPointer?, _ bytes: Int32, _ n: Int, _ d: Int, _ labels: UnsafePointer<Int32>?,
-                            _ testFeatures: UnsafeRawPointer?, _ nt: Int, _ testLabels: UnsafePointer<Int32>?,
+                            _ testFeatures: UnsafeRawPointer?, _ testBytes: Int32, _ nt: Int, _ dt: Int,
+                            _ testLabels: UnsafePointer<Int32>?,
                             _ callback: CallbackReporter.Callback?, _ context: UnsafeMutableRawPointer?,
                             _ communicator: UnsafeRawPointer?) -> Int32 {
     CallStatus.run {
         let handle = try handleOf(model)
-        var options = try ModelHandle.options(handle.flags + strings(argc, argv))
-        options.threads = min(options.threads, MemoryBudget.maximumThreads)
-        let classes = handle.network.outputSize
-        let train = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
-                                            labels: labels, classes: classes)
-        let test = try ModelHandle.dataset(name: "validation", features: testFeatures, bytes: bytes != 0, count: nt, featureCount: d,
-                                           labels: testLabels, classes: classes)
-        let given = try communicator.map { try MPICommunicator(duplicating: $0.load(as: MPI_Comm.self)) }
-        defer { given?.finalize() }   // frees the duplicate
-        let run = TrainingRun(options, communicator: try given ?? JobCommunicator.shared())
-        let reporter = CallbackReporter(callback: callback, context: context)
-        reporter.data(train)
-        let result = try run.run(reporter: reporter, data: (train, test), network: handle.network)
-        handle.network = result.network
-        handle.normalization = result.normalization
+        try handle.use("fit") {
+            let given = try communicator.map { try MPICommunicator(duplicating: $0.load(as: MPI_Comm.self)) }
+            defer { given?.finalize() }   // frees the duplicate
+            let job = try given ?? JobCommunicator.shared()
+            var prepared: (options: TrainingRun.Options, train: Dataset, test: Dataset)?
+            var failure: Error?
+            do {
+                var options = try ModelHandle.options(handle.flags + strings(argc, argv))
+                options.threads = min(options.threads, MemoryBudget.maximumThreads)
+                options.keepsLastGoodState = true
+                try options.validate()
+                let network = handle.network
+                guard (bytes != 0) == (testBytes != 0) || nt == 0 else {
+                    throw SprigError.invalidArgument("validation x is \(testBytes != 0 ? "uint8" : "float32") but x is "
+                                                     + "\(bytes != 0 ? "uint8" : "float32"): give both of one kind")
+                }
+                let train = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
+                                                    inputs: network.inputSize, labels: labels, classes: network.outputSize)
+                let test = try ModelHandle.dataset(name: "validation x", features: testFeatures, bytes: bytes != 0, count: nt,
+                                                   featureCount: nt == 0 ? network.inputSize : dt, inputs: network.inputSize,
+                                                   labels: testLabels, classes: network.outputSize)
+                prepared = (options, train, test)
+            } catch {
+                failure = error
+            }
+            try RankAgreement.agree(failure, communicator: job)
+            guard let (options, train, test) = prepared else { return }
+            let run = TrainingRun(options, communicator: job)
+            let reporter = CallbackReporter(callback: callback, context: context)
+            reporter.data(train)
+            sprig_catch_interrupt()
+            var released = false
+            defer { if !released { _ = sprig_release_interrupt() } }
+            do {
+                let result = try run.run(reporter: reporter, data: (train, test), network: handle.network)
+                handle.network = result.network
+                handle.normalization = result.normalization
+                handle.trainedOnBytes = bytes != 0
+            } catch {
+                if let network = run.network {   // training started: keep what it trained (or its last good state)
+                    handle.network = network
+                    let restored = (error as? SprigError).map { if case .failed = $0 { return true } else { return false } } ?? false
+                    if !restored || run.epochsFinished > 0 {
+                        handle.normalization = run.normalization
+                        handle.trainedOnBytes = bytes != 0
+                    }
+                }
+                throw error
+            }
+            released = true
+            if sprig_release_interrupt() != 0 {   // Ctrl-C after the last step: the model is trained, the caller is told
+                throw AgreedFailure(status: .interrupted, message: "interrupted (Ctrl-C) as the run finished: the model holds all it trained")
+            }
+        }
     }
 }
 
@@ -88,33 +200,60 @@ public func sprig_model_predict(_ model: UnsafeMutableRawPointer?, _ features: U
                                 _ d: Int, _ output: UnsafeMutablePointer<Float>?, _ threads: Int) -> Int32 {
     CallStatus.run {
         let handle = try handleOf(model)
-        let network = handle.network
-        guard d == network.inputSize else {
-            throw SprigError.invalidArgument("x has \(d) features per example but the network takes \(network.inputSize)")
-        }
-        guard n > 0 else { return }
-        guard let output else { throw SprigError.invalidArgument("no output buffer") }
-        let zeros = [Int32](repeating: 0, count: n)
-        var data = try zeros.withUnsafeBufferPointer {
-            try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
-                                    labels: $0.baseAddress, classes: network.outputSize)
-        }
-        handle.normalization?.apply(to: &data)
-        let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
-        let k = network.outputSize, capacity = min(n, 1000)
-        let workspace = try Workspace(network: network, capacity: capacity)
-        let assembler = BatchAssembler(for: network)
-        var start = 0
-        while start < n {
-            let end = min(start + capacity, n), b = end - start
-            let indices = Array(start..<end)[...]
-            workspace.labels.withUnsafeMutableBufferPointer { labels in
-                assembler.gather(data, indices: indices, into: workspace.input.pointer, labels: labels.baseAddress!, pool: pool)
+        try handle.use("predict") {
+            let network = handle.network
+            try handle.checkKind(bytes: bytes != 0, name: "x")
+            guard n > 0 else { return }
+            guard let output else { throw SprigError.invalidArgument("no output buffer") }
+            let zeros = [Int32](repeating: 0, count: n)
+            var data = try zeros.withUnsafeBufferPointer {
+                try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
+                                        inputs: network.inputSize, labels: $0.baseAddress, classes: network.outputSize)
             }
-            try network.forward(workspace, context: network.context(batch: b, pool: pool, mode: .evaluation))
-            let y = workspace.output.pointer
-            for j in 0..<b { for c in 0..<k { output[(start + j) * k + c] = y[c * b + j] } }   // K×b → b×K
-            start = end
+            handle.normalization?.apply(to: &data)
+            let k = network.outputSize
+            try handle.forEachBatch(data, threads: threads) { workspace, start, b, _ in
+                let y = workspace.output.pointer
+                for j in 0..<b { for c in 0..<k { output[(start + j) * k + c] = y[c * b + j] } }   // K×b → b×K
+            }
+        }
+    }
+}
+
+/// The mean loss (the configured `--loss`, from the flags in argv: the model's training flags)
+/// and the accuracy over n labelled examples, written to `result[0]` and `result[1]`; the
+/// normalisation of the last training data is applied first. Only the network's values are
+/// read: nothing is added to its store. A loss that is not finite fails the call.
+@_cdecl("sprig_model_evaluate")
+public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                                 _ features: UnsafeRawPointer?, _ bytes: Int32, _ n: Int, _ d: Int,
+                                 _ labels: UnsafePointer<Int32>?, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        try handle.use("evaluate") {
+            let options = try ModelHandle.options(handle.flags + strings(argc, argv))
+            try MemoryBudget.checkThreads(options.threads)
+            let network = handle.network
+            try handle.checkKind(bytes: bytes != 0, name: "x")
+            var data = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
+                                               inputs: network.inputSize, labels: labels, classes: network.outputSize)
+            guard n > 0 else { throw SprigError.invalidArgument("x has no examples to evaluate") }
+            handle.normalization?.apply(to: &data)
+            var loss = 0.0, correct = 0
+            try handle.forEachBatch(data, threads: options.threads) { workspace, _, b, pool in
+                let backend = CPUBackend(pool: pool)
+                try workspace.labels.withUnsafeBufferPointer { labels in
+                    let y = UnsafePointer(workspace.output.pointer), classes = network.outputSize
+                    loss += try backend.loss(options.training.loss, output: y, labels: labels.baseAddress!, classes: classes, batch: b,
+                                             globalBatch: b, gradient: workspace.outputGradient.pointer)
+                    correct += try backend.correctCount(output: y, labels: labels.baseAddress!, classes: classes, batch: b)
+                }
+            }
+            guard loss.isFinite else {
+                throw SprigError.failed("the loss on these data is not finite (\(loss)): the network's outputs overflow on them")
+            }
+            result?[0] = loss / Double(n)
+            result?[1] = Double(correct) / Double(n)
         }
     }
 }
@@ -134,39 +273,16 @@ public func sprig_rank(_ rank: UnsafeMutablePointer<Int>?, _ size: UnsafeMutable
     }
 }
 
-/// The mean loss (the configured `--loss`, from the flags in argv: the model's training flags)
-/// and the accuracy over n labelled examples, written to `result[0]` and `result[1]`; the
-/// normalisation of the last training data is applied first.
-@_cdecl("sprig_model_evaluate")
-public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
-                                 _ features: UnsafeRawPointer?, _ bytes: Int32, _ n: Int, _ d: Int,
-                                 _ labels: UnsafePointer<Int32>?, _ result: UnsafeMutablePointer<Double>?) -> Int32 {
-    CallStatus.run {
-        let handle = try handleOf(model)
-        let options = try ModelHandle.options(handle.flags + strings(argc, argv))
-        guard d == handle.network.inputSize else {
-            throw SprigError.invalidArgument("x has \(d) features per example but the network takes \(handle.network.inputSize)")
-        }
-        var data = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
-                                           labels: labels, classes: handle.network.outputSize)
-        handle.normalization?.apply(to: &data)
-        let context = try RunContext(threads: options.threads, communicator: SingleProcessCommunicator())
-        let trainer = try Trainer(network: handle.network, configuration: options.training, pool: context.pool,
-                                  trainingExamples: 1)
-        let (loss, accuracy) = try trainer.evaluate(data)
-        result?[0] = loss
-        result?[1] = accuracy
-    }
-}
-
 /// Writes the model's weights as `sprig train --save-weights` does.
 @_cdecl("sprig_model_save")
 public func sprig_model_save(_ model: UnsafeMutableRawPointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     CallStatus.run {
         let handle = try handleOf(model)
         guard let path else { throw SprigError.invalidArgument("no path") }
-        try handle.network.checkFinite(writing: "weights")
-        try WeightsFile.save(handle.network, path: String(cString: path))
+        try handle.use("save") {
+            try handle.network.checkFinite(writing: "weights")
+            try WeightsFile.save(handle.network, path: String(cString: path))
+        }
     }
 }
 
@@ -174,7 +290,7 @@ public func sprig_model_save(_ model: UnsafeMutableRawPointer?, _ path: UnsafePo
 @_cdecl("sprig_model_layer_sizes")
 public func sprig_model_layer_sizes(_ model: UnsafeMutableRawPointer?, _ sizes: UnsafeMutablePointer<Int>?, _ capacity: Int) -> Int {
     guard let model else { return 0 }
-    let all = Unmanaged<ModelHandle>.fromOpaque(model).takeUnretainedValue().network.configuration.layerSizes
+    let all = Unmanaged<ModelHandle>.fromOpaque(model).takeUnretainedValue().network.configuration.layerSizes   // read only
     if let sizes { for (i, size) in all.prefix(max(capacity, 0)).enumerated() { sizes[i] = size } }
     return all.count
 }

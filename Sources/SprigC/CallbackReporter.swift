@@ -1,12 +1,14 @@
 import Foundation
 import Sprig
+import StopSignals
 
 /// Reports a run to a C callback: each epoch's metrics as the JSON object the metrics file
 /// holds (`{"kind":"epoch", …}`), the progress within an epoch (`{"kind":"progress","epoch":E,
 /// "done":D,"total":T}`) and notes (`{"kind":"note","text":…}`). The Python package turns them
 /// into its history, its progress bar and its messages. Progress is sent at most every 0.1 s
-/// (and at the end of each epoch), so that the per-step cost stays negligible. A callback that
-/// returns non-zero asks the run to stop (Ctrl-C in Python).
+/// (and at the end of each epoch), so that the per-step cost stays negligible. The run stops
+/// after the current step when the callback returns non-zero (a callback of the user's that
+/// raised) or when SIGINT came (Ctrl-C, caught while a fit runs: `sprig_catch_interrupt`).
 public final class CallbackReporter: TrainingReporter {
     public typealias Callback = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Int32
     let callback: Callback?
@@ -19,7 +21,7 @@ public final class CallbackReporter: TrainingReporter {
         self.context = context
     }
 
-    public func stopRequested() -> Bool { stop }
+    public func stopRequested() -> Bool { stop || sprig_interrupt_received() != 0 }
 
     public func started(_ summary: RunSummary) throws {}
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Sprig
 
 /// `sprig challenge run`: Y ← min(32, ReLU(Y·W + b)) through L layers; categories, rate, PASS/FAIL.
@@ -37,7 +38,7 @@ struct ChallengeRunCommand: ParsableCommand {
     var device: DeviceKind = .cpu
     @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
     var noCache = false
-    @Option(name: .customLong("repeat"), parsing: .unconditional, help: "Run the inference this many times in this process (the inputs read again each time) and report the fastest, as the benchmark's peers are timed; every pass must find the same categories.")
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: "Run the inference this many times in this process (the inputs read again each time; a FIFO or pipe is copied to a temporary file first) and report the fastest, as the benchmark's peers are timed; every pass must find the same categories.")
     var passes = 1
     @Flag(help: "Print where the CPU engine's time went (rank 0): layer 1, the other layers, freeing lanes and refilling panels, and the live inputs after layers 1, 2, 4, ….")
     var profile = false
@@ -85,8 +86,11 @@ struct ChallengeRunCommand: ParsableCommand {
             let b = bias ?? InferenceEngine.challengeBias(neurons: neurons)!
             let (engine, hardware) = try makeEngine(weights, bias: b, gpu: gpu, pool: pool)
             // The inputs are read a batch at a time (memory stays bounded); rank r takes images r, r + size, ….
+            // Several passes read the inputs several times: a FIFO or pipe is copied once first.
+            let source = passes > 1 ? try ChallengeInputStream.rereadable(path: inputs) : (path: inputs, temporary: false)
+            defer { if source.temporary { unlink(source.path) } }
             func stream() throws -> ChallengeInputStream {
-                try ChallengeInputStream(path: inputs, neurons: neurons, rank: c.rank, ranks: c.size)
+                try ChallengeInputStream(path: source.path, neurons: neurons, rank: c.rank, ranks: c.size)
             }
             var images = try stream()
             try checkAgreement(c, network: weights, bias: b)

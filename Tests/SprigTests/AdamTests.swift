@@ -188,14 +188,20 @@ final class AdamTests: XCTestCase {
         for training in [TrainingConfiguration(epochs: 3, batchSize: 5, optimizer: .defaultAdamW),
                          TrainingConfiguration(epochs: 3, batchSize: 5, optimizer: .nesterov(0.9),
                                                layerOptimizers: [.nesterov(0.9), .adam(beta1: 0.8, beta2: 0.99, epsilon: 1e-6)])] {
-            let states = training.optimizerStateNames.enumerated().map {
-                Checkpoint.State(name: $0.element, values: randomFloats(count, seed: UInt64(3 + $0.offset)))
+            let states = training.optimizerStateNames.enumerated().map { k, name in   // Adam's v, a second moment, is never negative
+                Checkpoint.State(name: name, values: randomFloats(count, seed: UInt64(3 + k)).map { name == "v" ? abs($0) : $0 })
             }
             let checkpoint = Checkpoint(network: network.configuration, training: training, epoch: 1, step: 2,
                                         patterns: network.layers.map { ($0 as? SparseLinear)?.pattern },
                                         values: network.parameters.values.array, optimizerState: states)
             let decoded = try CheckpointFile.decode(try CheckpointFile.encode(checkpoint), path: "x")
             XCTAssertEqual(decoded, checkpoint)
+            // A negative second moment is refused by name (it would make the first step NaN,
+            // blamed on the learning rate).
+            var negative = checkpoint
+            negative.optimizerState[negative.optimizerState.firstIndex { $0.name == "v" }!].values[1] = -0.5
+            assertSprigError(try CheckpointFile.decode(try CheckpointFile.encode(negative), path: "x"), kind: .format,
+                             mentions: ["v[1]", "-0.5", "negative"])
             // The state list must be the optimizers' union, in its order.
             var reordered = checkpoint
             reordered.optimizerState.reverse()

@@ -136,6 +136,27 @@ final class ChallengeHardeningTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(dir)/r.tsv", encoding: .utf8), "1\n2\n")
     }
 
+    // Issue 25: `--repeat` on a FIFO reads the inputs once (the second pass used to block forever
+    // on the FIFO, which its writer had closed).
+    func testRepeatedPassesOverAFIFOReadTheInputsOnce() throws {
+        let net = try network(neurons: 32, layers: 3)
+        let dir = try TestFiles.makeDirectory(self)
+        try (lines(image: 1, neurons: 32) + "2\t1\t1\n2\t2\t1\n").write(toFile: "\(dir)/in.tsv", atomically: true, encoding: .utf8)
+        XCTAssertEqual(mkfifo("\(dir)/fifo", 0o600), 0)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "cat '\(dir)/in.tsv' > '\(dir)/fifo'"]
+        try writer.run()
+        defer { if writer.isRunning { writer.terminate() } }
+        let repeated = try sprig(["challenge", "run", "--network", net, "--neurons", "32", "--layers", "3", "--inputs", "\(dir)/fifo",
+                                  "--no-cache", "--threads", "1", "--bias", "-0", "--repeat", "2", "--categories-out", "\(dir)/r.tsv"],
+                                 timeout: 60)
+        XCTAssertEqual(repeated.status, 0, repeated.errors)   // 124: the second pass waited on the FIFO
+        XCTAssertEqual(try String(contentsOfFile: "\(dir)/r.tsv", encoding: .utf8), "1\n2\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("sprig-inputs-") }
+        XCTAssertEqual(left, [], "the copy of the inputs is removed")
+    }
+
     // Items 6 and 16: sizes beyond the machine are refused up front, saying what is needed and what there is.
     func testSizesBeyondTheMachineAreRefusedUpFront() throws {
         let dir = try TestFiles.makeDirectory(self)

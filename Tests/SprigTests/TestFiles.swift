@@ -130,7 +130,7 @@ func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKi
         XCTFail("expected a SprigError.\(kind) mentioning \(mentions), but nothing was thrown", file: file, line: line)
     } catch let error as SprigError {
         switch (kind, error) {
-        case (.io, .io), (.format, .format), (.invalidArgument, .invalidArgument): break
+        case (.io, .io), (.format, .format), (.invalidArgument, .invalidArgument), (.invalidField, .invalidField): break
         default: XCTFail("expected SprigError.\(kind), got \(error)", file: file, line: line)
         }
         for mention in mentions {
@@ -144,7 +144,7 @@ func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKi
 
 /// Which case of `SprigError` a test expects.
 enum SprigErrorKind {
-    case io, format, invalidArgument
+    case io, format, invalidArgument, invalidField
 }
 
 extension XCTestCase {

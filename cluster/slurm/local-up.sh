@@ -18,9 +18,14 @@
 # slurmdbd.conf, the munge key, state, spool and log directories, pid files. Its own ports
 # (SPRIG_SLURM_PORT, default 26817: slurmctld; +1 slurmd; +2 slurmdbd; +3 MariaDB, on
 # 127.0.0.1 only). Installs the Debian packages it needs when they are missing. Needs root.
+# The state directory is one of its own: made with the file .sprig-local-slurm in it, which
+# local-down.sh requires before it removes anything; an existing directory without it that is
+# not empty is refused (an absolute path is needed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 STATE=${SPRIG_SLURM_STATE:-/run/sprig-slurm}
+while [ "${#STATE}" -gt 1 ] && [ "${STATE%/}" != "$STATE" ]; do STATE=${STATE%/}; done
+OWNER=.sprig-local-slurm   # our file in a state directory of our own (local-down.sh needs it)
 PORT=${SPRIG_SLURM_PORT:-26817}
 SUBNET=10.213.47
 
@@ -29,14 +34,24 @@ nodes=2; cpus=$(nproc)
 while [ $# -gt 0 ]; do
     case "$1" in
         --cpus) [ $# -ge 2 ] || fail "--cpus needs a number"; cpus=$2; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) fail "unknown option '$1'" ;;
         *) nodes=$1; shift ;;
     esac
 done
-[[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ "$nodes" -le 64 ] || fail "N must be 1..64 nodes, not '$nodes'"
-[[ "$cpus" =~ ^[1-9][0-9]*$ ]] && [ "$cpus" -le 4096 ] || fail "--cpus must be a positive number, not '$cpus'"
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65530 ] || fail "SPRIG_SLURM_PORT must be 1024..65530, not '$PORT'"
+# The state directory first: one of ours (the marker), or absent, or empty; never another.
+case $STATE in /*) ;; *) fail "SPRIG_SLURM_STATE must be an absolute path, not '$STATE'" ;; esac
+if [ -e "$STATE" ] || [ -L "$STATE" ]; then
+    [ -d "$STATE" ] && [ ! -L "$STATE" ] || fail "SPRIG_SLURM_STATE '$STATE' is not a directory"
+    if ! { [ -f "$STATE/$OWNER" ] && [ ! -L "$STATE/$OWNER" ]; } && [ -n "$(ls -A -- "$STATE" 2>/dev/null | head -1)" ]; then
+        fail "'$STATE' is not empty and not a state directory of local-up.sh (no $OWNER): set SPRIG_SLURM_STATE to a new directory"
+    fi
+fi
+# Digits are checked before any arithmetic (bash would misread 08 as octal, overflow at 2^63).
+[[ "$nodes" =~ ^[1-9][0-9]{0,2}$ ]] && [ "$nodes" -le 64 ] || fail "N must be 1..64 nodes, not '$nodes'"
+[[ "$cpus" =~ ^[1-9][0-9]{0,3}$ ]] && [ "$cpus" -le 4096 ] || fail "--cpus must be 1..4096 CPUs per node, not '$cpus'"
+[[ "$PORT" =~ ^[1-9][0-9]{3,4}$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65532 ] ||
+    fail "SPRIG_SLURM_PORT must be 1024..65532 (the cluster uses it and the 3 ports above it), not '$PORT'"
 [ "$(id -u)" -eq 0 ] || fail "needs root (daemons as root, network namespaces)"
 
 # The packages, as launch.sh installs its own.
@@ -66,6 +81,8 @@ else
     netns=0
     controller=127.0.0.1
 fi
+mkdir -p "$STATE" || fail "could not make the state directory '$STATE'"
+echo "state directory of cluster/slurm/local-up.sh: cluster/slurm/local-down.sh removes what the cluster made here" > "$STATE/$OWNER"
 mkdir -p "$STATE"/{munge,ctld,log,db}
 for i in $(seq 1 "$nodes"); do mkdir -p "$STATE/spool/sprig-h$i" "$STATE/tmp/sprig-h$i"; done
 chmod 700 "$STATE/munge"

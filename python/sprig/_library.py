@@ -75,9 +75,17 @@ lib.sprig_model_free.argtypes = [ctypes.c_void_p]
 lib.sprig_model_free.restype = None
 lib.sprig_model_fit.argtypes = [ctypes.c_void_p, ctypes.c_int32, _argv,
                                 ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_void_p,
-                                ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_void_p, CALLBACK, ctypes.c_void_p,
-                                ctypes.c_void_p]
+                                ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_void_p,
+                                CALLBACK, ctypes.c_void_p, ctypes.c_void_p]
 lib.sprig_model_fit.restype = ctypes.c_int32
+lib.sprig_model_copy.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+lib.sprig_model_copy.restype = ctypes.c_int32
+lib.sprig_model_get_normalization.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_double)]
+lib.sprig_model_get_normalization.restype = ctypes.c_int32
+lib.sprig_model_set_normalization.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_double, ctypes.c_double, ctypes.c_int32]
+lib.sprig_model_set_normalization.restype = ctypes.c_int32
+lib.sprig_fail_together.argtypes = [ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p]
+lib.sprig_fail_together.restype = ctypes.c_int32
 lib.sprig_model_predict.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_ssize_t, ctypes.c_ssize_t,
                                     ctypes.c_void_p, ctypes.c_ssize_t]
 lib.sprig_model_predict.restype = ctypes.c_int32
@@ -111,18 +119,39 @@ def _python_names(message):
     return re.sub(r"--([a-z][a-z0-9-]*)", lambda m: m.group(1).replace("-", "_"), message)
 
 
+# Exception classes by the library's status (Sources/SprigC/CallStatus.swift), and back.
+_EXCEPTIONS = {1: ValueError, 2: FileNotFoundError, 4: KeyboardInterrupt, 5: TypeError}
+
+
+def _status(error):
+    for status, kind in ((2, FileNotFoundError), (5, TypeError), (1, ValueError), (4, KeyboardInterrupt)):
+        if isinstance(error, kind):
+            return status
+    return 3
+
+
+def last_error():
+    size = lib.sprig_last_error(None, 0)
+    buffer = ctypes.create_string_buffer(size + 1)
+    lib.sprig_last_error(buffer, size + 1)
+    return _python_names(buffer.value.decode("utf-8", "replace"))
+
+
 def check(status):
     """Raises the exception for a non-zero status, with the library's message."""
     if status == 0:
         return
-    size = lib.sprig_last_error(None, 0)
-    buffer = ctypes.create_string_buffer(size + 1)
-    lib.sprig_last_error(buffer, size + 1)
-    message = _python_names(buffer.value.decode("utf-8", "replace"))
-    if status == 1:
-        raise ValueError(message)
-    if status == 2:
-        raise FileNotFoundError(message)
-    if status == 4:
-        raise KeyboardInterrupt(message)
-    raise SprigError(message)
+    raise _EXCEPTIONS.get(status, SprigError)(last_error())
+
+
+def fail_together(error, communicator):
+    """Raises `error`, a failure of this rank's arguments met in Python before `fit` reached the
+    library, once every rank of an MPI job has agreed on it: then all ranks raise the first
+    failing rank's error together, instead of this rank raising alone while the others wait in
+    the run (`sprig_fail_together`). On one process `error` itself is raised."""
+    message = str(error.args[0]) if error.args else str(error)
+    status = lib.sprig_fail_together(_status(error), message.encode("utf-8", "replace"), communicator)
+    agreed = last_error()
+    if agreed == _python_names(message):
+        raise error
+    raise _EXCEPTIONS.get(status, SprigError)(agreed) from error

@@ -13,6 +13,13 @@ from ._library import check, lib
 # flag, given again at each fit. Each keyword is `sprig train`'s flag without the dashes.
 NETWORK_KEYWORDS = {"densities", "overall_density", "layers", "activation", "output_activation", "dropouts",
                     "initializer", "fan_in", "seed"}
+# `sprig train` flags that have no meaning for arrays given from Python: refused, never ignored.
+REFUSED_KEYWORDS = {
+    "dataset": "fit trains on the arrays it is given",
+    "data_dir": "fit trains on the arrays it is given",
+    "load_weights": "load a model with sprig.MLP.load(path, layer_sizes, ...)",
+    "layer_sizes": "the layer sizes are the model's first argument",
+}
 
 
 def flags(keywords):
@@ -32,15 +39,26 @@ def flags(keywords):
     return result
 
 
+def _refuse(keywords, where):
+    """TypeError for a keyword that has no meaning here (it would otherwise be ignored)."""
+    for key in keywords:
+        if key in REFUSED_KEYWORDS:
+            raise TypeError(f"{where} got the keyword {key!r}, which it does not take: {REFUSED_KEYWORDS[key]}")
+
+
 def _features(x, name):
     """x as a C-contiguous float32 or uint8 (n, d) array: the array itself when it already is
     one, else a converted copy. The library reads uint8 arrays in place (no copy at all) and
-    copies float32 ones (standardising rewrites them)."""
+    copies float32 ones (standardising rewrites them). Other numeric dtypes are converted to
+    float32; strings, objects, complex numbers and booleans are refused."""
     x = np.asarray(x)
     if x.ndim != 2:
-        raise ValueError(f"{name} must be a 2-d array (examples × features), not {x.ndim}-d")
+        raise ValueError(f"{name} must be a 2-d array (examples × features), not {x.ndim}-d of shape {x.shape}")
+    if x.dtype.kind not in "uif":
+        raise TypeError(f"{name} must hold numbers (float32, uint8 or another integer or float type), not dtype {x.dtype}")
     if x.dtype != np.uint8 and x.dtype != np.float32:
-        x = x.astype(np.float32)
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32)   # an overflow becomes ±inf, which the library refuses by name
     return np.ascontiguousarray(x)
 
 
@@ -50,12 +68,47 @@ def _labels(y, n, name):
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"{name} must hold one label per example ({n}), not shape {y.shape}")
+    if y.dtype.kind not in "uif":
+        raise TypeError(f"{name} must hold class indices (integers 0, 1, …), not dtype {y.dtype}")
     if y.size:
-        if not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0):
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (np.mod(y, 1) == 0)):
             raise ValueError(f"{name} must hold whole class indices")
         if y.min() < 0 or y.max() > np.iinfo(np.int32).max:
             raise ValueError(f"{name}: label {y.min() if y.min() < 0 else y.max()} is not a class index")
     return np.ascontiguousarray(y, dtype=np.int32)
+
+
+def _sizes(layer_sizes):
+    """The layer sizes as a list of ints (a string or floats would be read as something else)."""
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__iter__"):
+        raise TypeError(f"layer_sizes must be a list of integers such as [784, 1024, 10], not {layer_sizes!r}")
+    sizes = list(layer_sizes)
+    if not all(isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in sizes):
+        raise TypeError(f"layer_sizes must be a list of integers such as [784, 1024, 10], not {sizes!r}")
+    return [int(size) for size in sizes]
+
+
+def _path(path):
+    """A file path as bytes for the library, refusing what a C string cannot hold."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError(f"path {os.fsdecode(encoded)!r} contains a NUL character")
+    if not encoded:
+        raise ValueError("the path is empty")
+    return encoded
+
+
+class _Handle:
+    """Owns one model of the library (a C handle) and frees it exactly once, when the last
+    Python object that uses it goes: models share a `_Handle`, never copy its address."""
+
+    def __init__(self, address):
+        self.address = address
+
+    def __del__(self):
+        address, self.address = getattr(self, "address", None), None
+        if address and lib is not None:
+            lib.sprig_model_free(address)
 
 
 class MLP:
@@ -65,11 +118,12 @@ class MLP:
     the training ones are defaults for `fit`."""
 
     def __init__(self, layer_sizes, **keywords):
-        self._network_keywords = {"layer_sizes": list(layer_sizes)}
+        _refuse(keywords, "MLP()")
+        self._network_keywords = {"layer_sizes": _sizes(layer_sizes)}
         self._training_keywords = {}
         for key, value in keywords.items():
             (self._network_keywords if key in NETWORK_KEYWORDS else self._training_keywords)[key] = value
-        self._handle = None
+        self._owner = None
         encoded, count, array = _library.argv(flags(dict(self._network_keywords, **self._training_keywords)))
         check(lib.sprig_check_flags(count, array))
         self._make(flags(self._network_keywords))
@@ -78,12 +132,64 @@ class MLP:
         encoded, count, array = _library.argv(network_flags)
         handle = ctypes.c_void_p()
         check(lib.sprig_model_new(count, array, ctypes.byref(handle)))
-        self._handle = handle
+        self._owner = _Handle(handle.value)
 
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            lib.sprig_model_free(self._handle)
-            self._handle = None
+    @property
+    def _handle(self):
+        owner = getattr(self, "_owner", None)
+        if owner is None or not owner.address:
+            raise ValueError("this model has no network (it was never made)")
+        return owner.address
+
+    # Copies: copy.copy and copy.deepcopy give an independent model (the network, its optimizer
+    # state and the normalisation are copied by the library); pickle keeps the keywords, the
+    # weights (the .npz bytes `save` writes) and the normalisation, not the optimizer state.
+    def __copy__(self):
+        copy = MLP.__new__(MLP)
+        copy._network_keywords = dict(self._network_keywords)
+        copy._training_keywords = dict(self._training_keywords)
+        handle = ctypes.c_void_p()
+        check(lib.sprig_model_copy(self._handle, ctypes.byref(handle)))
+        copy._owner = _Handle(handle.value)
+        return copy
+
+    def __deepcopy__(self, memo):
+        import copy as _copy
+        made = self.__copy__()
+        made._network_keywords = _copy.deepcopy(self._network_keywords, memo)
+        made._training_keywords = _copy.deepcopy(self._training_keywords, memo)
+        return made
+
+    def __getstate__(self):
+        import tempfile
+        values = (ctypes.c_double * 4)()
+        check(lib.sprig_model_get_normalization(self._handle, values))
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "weights.npz")
+            self.save(path)
+            with open(path, "rb") as f:
+                weights = f.read()
+        return {"format": "sprig.MLP 1", "network_keywords": self._network_keywords,
+                "training_keywords": self._training_keywords, "layer_sizes": self.layer_sizes,
+                "weights": weights, "normalization": list(values)}
+
+    def __setstate__(self, state):
+        import tempfile
+        if not isinstance(state, dict) or state.get("format") != "sprig.MLP 1":
+            raise ValueError("not the state of a sprig.MLP (written by another version?)")
+        self._network_keywords = dict(state["network_keywords"])
+        self._training_keywords = dict(state["training_keywords"])
+        self._owner = None
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "weights.npz")
+            with open(path, "wb") as f:
+                f.write(state["weights"])
+            network = dict(self._network_keywords, layer_sizes=state["layer_sizes"], load_weights=path)
+            network.pop("densities", None)
+            network.pop("overall_density", None)   # the file's patterns stand
+            self._make(flags(network))
+        has, mean, deviation, kind = state["normalization"]
+        check(lib.sprig_model_set_normalization(self._handle, int(has), mean, deviation, int(kind)))
 
     @property
     def layer_sizes(self):
@@ -97,22 +203,47 @@ class MLP:
         """Trains on x (n × d, float32 or uint8: uint8 pixels are read as x/255, as the image
         files are) and labels y, standardised as `sprig train` does. `validation=(xt, yt)` is
         evaluated after each epoch; each callback is called with each epoch's metrics dict;
-        `progress=True` shows a progress bar (tqdm when installed). Ctrl-C (or a callback that
-        raises) stops after the current step: the model keeps what it has trained and the
-        exception is raised. Returns the history: one dict per epoch (the metrics file's fields),
-        also as a pandas DataFrame in `history.frame` when pandas is installed. Under mpirun,
-        every rank passes the full arrays; rank 0's history holds the epochs. `comm`: an mpi4py
-        communicator to train over (a duplicate of it) instead of MPI_COMM_WORLD."""
-        x = _features(x, "x")
-        y = _labels(y, x.shape[0], "y")
-        if validation is not None:
-            xt = _features(validation[0], "validation x")
-            if xt.dtype != x.dtype:
-                raise ValueError(f"validation x must have x's dtype ({x.dtype}), not {xt.dtype}")
-            yt = _labels(validation[1], xt.shape[0], "validation y")
-        else:
-            xt, yt = np.zeros((0, x.shape[1]), dtype=x.dtype), np.zeros(0, dtype=np.int32)
+        `progress=True` shows a progress bar (tqdm when installed); `metrics="m.jsonl"` writes
+        each epoch's line as `sprig train --metrics` does. Keywords are `sprig train`'s training
+        flags (those that define the network belong to `MLP(...)`; `dataset`, `data_dir` and
+        `load_weights` have no meaning here): one that is not honoured raises TypeError.
+        Ctrl-C (SIGINT) or a callback that raises stops after the current step: the model keeps
+        what it has trained and KeyboardInterrupt (or the callback's exception) is raised. When
+        the loss becomes non-finite, the model goes back to its state at the start of the epoch
+        that failed (its last good state) and SprigError says so. Returns the history: one dict
+        per epoch (the metrics file's fields), also as a pandas DataFrame in `history.frame` when
+        pandas is installed. Under mpirun, every rank passes the full arrays; rank 0's history
+        holds the epochs; a mistake in one rank's arguments raises the same error on every rank.
+        `comm`: an mpi4py communicator to train over (a duplicate of it) instead of MPI_COMM_WORLD."""
+        communicator = None
+        if comm is not None:
+            from mpi4py import MPI
+            communicator = MPI._addressof(comm)   # the address of its MPI_Comm handle
+        try:
+            for key in keywords:
+                if key in NETWORK_KEYWORDS:
+                    raise TypeError(f"fit got the keyword {key!r}, which defines the network: give it to sprig.MLP(...)")
+            _refuse(keywords, "fit()")
+            metrics = keywords.pop("metrics", self._training_keywords.get("metrics"))
+            if metrics is not None:
+                metrics = _path(metrics)
+            x = _features(x, "x")
+            y = _labels(y, x.shape[0], "y")
+            if validation is not None:
+                if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                    raise TypeError("validation must be a pair (x, y) of arrays")
+                xt = _features(validation[0], "validation x")
+                if xt.dtype != x.dtype:
+                    raise ValueError(f"validation x must have x's dtype ({x.dtype}), not {xt.dtype}")
+                if xt.shape[1] != x.shape[1]:
+                    raise ValueError(f"validation x has {xt.shape[1]} features per example but x has {x.shape[1]}")
+                yt = _labels(validation[1], xt.shape[0], "validation y")
+            else:
+                xt, yt = np.zeros((0, x.shape[1]), dtype=x.dtype), np.zeros(0, dtype=np.int32)
+        except (ValueError, TypeError) as error:
+            _library.fail_together(error, communicator)   # every rank raises it, not this one alone
         training = dict(self._training_keywords, epochs=epochs, batch_size=batch_size, **keywords)
+        training.pop("metrics", None)
         history = History()
         raised = []
         bar = _ProgressBar(epochs) if progress else None
@@ -127,6 +258,9 @@ class MLP:
                     history.data = event
                 elif kind == "epoch":
                     history.append(event)
+                    if metrics_file is not None:   # as `sprig train --metrics` writes it
+                        metrics_file.write(json.dumps(event, sort_keys=True) + "\n")
+                        metrics_file.flush()
                     if bar:
                         bar.epoch(event)
                     for callback in callbacks:
@@ -142,21 +276,35 @@ class MLP:
 
         callback = _library.CALLBACK(report)
         encoded, count, array = _library.argv(flags(training))
-        communicator = None
-        if comm is not None:
-            from mpi4py import MPI
-            communicator = MPI._addressof(comm)   # the address of its MPI_Comm handle
+        metrics_file = None
+        if metrics is not None and self._is_root(comm):
+            try:
+                metrics_file = open(metrics, "w")
+            except OSError as error:
+                _library.fail_together(error if isinstance(error, FileNotFoundError) else ValueError(
+                    f"{os.fsdecode(metrics)}: cannot write the metrics: {error.strerror}"), communicator)
         try:
             status = lib.sprig_model_fit(self._handle, count, array,
                                          x.ctypes.data, int(x.dtype == np.uint8), x.shape[0], x.shape[1], y.ctypes.data,
-                                         xt.ctypes.data, xt.shape[0], yt.ctypes.data, callback, None, communicator)
+                                         xt.ctypes.data, int(xt.dtype == np.uint8), xt.shape[0], xt.shape[1], yt.ctypes.data,
+                                         callback, None, communicator)
         finally:
             if bar:
                 bar.close()
+            if metrics_file is not None:
+                metrics_file.close()
         if raised:
             raise raised[0]
         check(status)
         return history
+
+    @staticmethod
+    def _is_root(comm):
+        if comm is not None:
+            return comm.Get_rank() == 0
+        r, n = ctypes.c_ssize_t(), ctypes.c_ssize_t()
+        check(lib.sprig_rank(ctypes.byref(r), ctypes.byref(n)))
+        return r.value == 0
 
     def predict(self, x, threads=None):
         """The network's outputs for x (n × K floats; logits unless the layers end in a softmax)."""
@@ -183,7 +331,7 @@ class MLP:
 
     def save(self, path):
         """Writes the weights as `sprig train --save-weights` does (SciPy CSR arrays per sparse layer)."""
-        check(lib.sprig_model_save(self._handle, os.fspath(path).encode()))
+        check(lib.sprig_model_save(self._handle, _path(path)))
 
     def weights(self):
         """[(W, b)] per linear layer, copies: W a SciPy CSR matrix (K × D) for a sparse layer, a
@@ -207,13 +355,16 @@ class MLP:
     @classmethod
     def load(cls, path, layer_sizes, **keywords):
         """A model with the weights (and patterns) in `path`, for the network `layer_sizes` and keywords."""
+        _refuse(keywords, "MLP.load()")
         model = cls.__new__(cls)
-        model._network_keywords = {"layer_sizes": list(layer_sizes)}
+        model._network_keywords = {"layer_sizes": _sizes(layer_sizes)}
         model._training_keywords = {}
         for key, value in keywords.items():
             (model._network_keywords if key in NETWORK_KEYWORDS else model._training_keywords)[key] = value
-        model._handle = None
-        model._make(flags(dict(model._network_keywords, load_weights=os.fspath(path))))
+        model._owner = None
+        encoded, count, array = _library.argv(flags(dict(model._network_keywords, **model._training_keywords)))
+        check(lib.sprig_check_flags(count, array))   # a mistyped keyword now, not at the first fit
+        model._make(flags(dict(model._network_keywords, load_weights=os.fsdecode(_path(path)))))
         return model
 
 

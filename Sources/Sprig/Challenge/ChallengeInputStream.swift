@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads a challenge inputs file (`image pixel value` per line, 1-based, plain or `.gz`) a
 /// batch of images at a time, so memory stays bounded whatever the file's size: the inputs of
 /// the 65536-neuron network run to ~17 GB of text. Lines come grouped by image in increasing
@@ -131,5 +133,45 @@ public final class ChallengeInputStream {
         guard !bytes.isEmpty else { return false }
         scanner = TSVScanner(bytes: consume bytes, path: path, firstLine: scanner.line)
         return true
+    }
+}
+
+extension ChallengeInputStream {
+    /// A path that can be read more than once (`challenge run --repeat`): `path` itself when it
+    /// names a regular file; otherwise (a FIFO, a pipe, a device) a temporary file holding
+    /// everything read from it, once, which the caller removes (`temporary` true). A FIFO read
+    /// once per pass would block forever on the second.
+    public static func rereadable(path: String) throws -> (path: String, temporary: Bool) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw SprigError.fileError(path: path, action: "read the inputs", errno: errno) }
+        if (status.st_mode & S_IFMT) == S_IFREG { return (path, false) }
+        let source = open(path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw SprigError.fileError(path: path, action: "read the inputs", errno: errno) }
+        defer { close(source) }
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("sprig-inputs-XXXXXX").utf8CString)
+        let target = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let copy = String(cString: template)
+        guard target >= 0 else { throw SprigError.fileError(path: copy, action: "create a copy of the inputs", errno: errno) }
+        defer { close(target) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        do {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { throw SprigError.fileError(path: path, action: "read the inputs", errno: errno) }
+                if n == 0 { break }
+                var written = 0
+                while written < n {
+                    let w = buffer[written..<n].withUnsafeBytes { write(target, $0.baseAddress, $0.count) }
+                    if w < 0 && errno == EINTR { continue }
+                    guard w > 0 else { throw SprigError.fileError(path: copy, action: "write a copy of the inputs", errno: errno) }
+                    written += w
+                }
+            }
+        } catch {
+            unlink(copy)
+            throw error
+        }
+        return (copy, true)
     }
 }

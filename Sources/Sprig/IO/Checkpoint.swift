@@ -14,6 +14,9 @@ public struct Checkpoint: Equatable {
     public var optimizerState: [State]
     /// The layers' non-trainable state (batch norms' running statistics), in layer order.
     public var layerState: [State]
+    /// The training data the run trained on (nil in checkpoints written before it was kept):
+    /// a resumed run must train on the same data.
+    public var trainingData: DataIdentity?
 
     /// One optimizer-state buffer of the store ("velocity"), laid out like `values`.
     public struct State: Equatable, Sendable {
@@ -25,8 +28,22 @@ public struct Checkpoint: Equatable {
         }
     }
 
+    /// A training set as a checkpoint names it: its number of examples and the hex of its
+    /// `Dataset.fingerprint` (every label and feature value, after normalisation).
+    public struct DataIdentity: Codable, Equatable, Sendable, CustomStringConvertible {
+        public var examples: Int
+        public var fingerprint: String
+        public init(examples: Int, fingerprint: String) {
+            self.examples = examples
+            self.fingerprint = fingerprint
+        }
+        public init(_ data: Dataset) { self.init(examples: data.count, fingerprint: String(data.fingerprint, radix: 16)) }
+        public var description: String { "\(examples) examples, fingerprint \(fingerprint)" }
+    }
+
     public init(network: NetworkConfiguration, training: TrainingConfiguration, epoch: Int, step: Int,
-                patterns: [SparsityPattern?], values: [Float], optimizerState: [State], layerState: [State] = []) {
+                patterns: [SparsityPattern?], values: [Float], optimizerState: [State], layerState: [State] = [],
+                trainingData: DataIdentity? = nil) {
         self.network = network
         self.training = training
         self.epoch = epoch
@@ -35,15 +52,17 @@ public struct Checkpoint: Equatable {
         self.values = values
         self.optimizerState = optimizerState
         self.layerState = layerState
+        self.trainingData = trainingData
     }
 
     /// The checkpoint of `network` with its store's values and optimizer state, at the given position.
-    public init(network: Network, training: TrainingConfiguration, epoch: Int, step: Int) {
+    public init(network: Network, training: TrainingConfiguration, epoch: Int, step: Int, trainingData: DataIdentity? = nil) {
         self.init(network: network.configuration, training: training, epoch: epoch, step: step,
                   patterns: network.linearLayers.map(\.sparsity),
                   values: network.parameters.values.array,
                   optimizerState: network.parameters.states.map { State(name: $0.name, values: $0.buffer.array) },
-                  layerState: network.states.map { State(name: $0.name, values: $0.values.array) })
+                  layerState: network.states.map { State(name: $0.name, values: $0.values.array) },
+                  trainingData: trainingData)
     }
 
     /// Throws `SprigError.format` naming `path` unless `step` lies inside an epoch of

@@ -9,7 +9,7 @@ import ZlibC
 /// | 0 | 8 | magic `SPRIGCKP` |
 /// | 8 | 4 | format version, UInt32 = 1 |
 /// | 12 | 8 | header length H, UInt64 |
-/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`}]), `parameters` (count), `states` ([{`name`, `count`}], the optimizer's) |
+/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`}]), `parameters` (count), `states` ([{`name`, `count`}], the optimizer's), `layerStates`, `trainingData` ({`examples`, `fingerprint`}; absent in older files) |
 /// | … | | per sparse layer: row offsets (Int64 × rows+1), column indices (Int32 × nonzeros) |
 /// | … | | the store's values (Float32 × parameters), then each state buffer (Float32 × its count) |
 /// | end−8 | 4 | CRC-32 (zlib's) of every byte before it |
@@ -38,6 +38,8 @@ public enum CheckpointFile {
         var velocity: Int?
         /// The layers' non-trainable state (batch norms' running statistics); absent: none.
         var layerStates: [State]?
+        /// The training data (`Checkpoint.DataIdentity`); absent in older checkpoints.
+        var trainingData: Checkpoint.DataIdentity?
 
         /// The state buffers, whichever version wrote the header.
         var stateList: [State] {
@@ -53,7 +55,8 @@ public enum CheckpointFile {
                             },
                             parameters: c.values.count,
                             states: c.optimizerState.map { Header.State(name: $0.name, count: $0.values.count) }, velocity: nil,
-                            layerStates: c.layerState.isEmpty ? nil : c.layerState.map { Header.State(name: $0.name, count: $0.values.count) })
+                            layerStates: c.layerState.isEmpty ? nil : c.layerState.map { Header.State(name: $0.name, count: $0.values.count) },
+                            trainingData: c.trainingData)
         var writer = try ContainerWriter(format: format, header: header)
         for pattern in c.patterns.compactMap({ $0 }) {
             writer.append(pattern.rowOffsets.map(Int64.init))
@@ -97,8 +100,17 @@ public enum CheckpointFile {
                 throw reader.invalid("\(name)[\(index)] is \(array[index]) (not finite)")
             }
         }
+        // Quantities that cannot be negative: Adam's second moment (its square root divides the
+        // step) and batch norm's running variances.
+        for state in states + layerStates where state.name == "v" || state.name.hasSuffix(".var") {
+            if let index = state.values.firstIndex(where: { $0 < 0 }) {
+                throw reader.invalid("\(state.name)[\(index)] is \(state.values[index]) but "
+                                     + (state.name == "v" ? "Adam's second moment" : "a running variance") + " cannot be negative")
+            }
+        }
         return Checkpoint(network: header.network, training: header.training, epoch: header.epoch, step: header.step,
-                          patterns: patterns, values: values, optimizerState: states, layerState: layerStates)
+                          patterns: patterns, values: values, optimizerState: states, layerState: layerStates,
+                          trainingData: header.trainingData)
     }
 
     /// Checks every header field against the configuration it holds: the configuration's own
@@ -115,6 +127,9 @@ public enum CheckpointFile {
             throw reader.invalid("epoch \(header.epoch) is not in 0…\(header.training.epochs) (the run's epochs)")
         }
         guard header.step >= 0 else { throw reader.invalid("step \(header.step) is negative") }
+        if let data = header.trainingData, data.examples < 1 || UInt64(data.fingerprint, radix: 16) == nil {
+            throw reader.invalid("trainingData \(data) is not a training set's identity")
+        }
         let sizes = header.network.layerSizes
         guard header.layers.count == header.network.layerCount else {
             throw reader.invalid("\(header.layers.count) layers in the header, configuration has \(header.network.layerCount)")

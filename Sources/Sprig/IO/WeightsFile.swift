@@ -9,7 +9,12 @@ import Foundation
 /// and for batch norm k = 1, 2, … (in layer order): `gamma{k}`, `beta{k}` (<f4, its size) and
 /// the running statistics `bn{k}.mean`, `bn{k}.var`; for SReLU k: `srelu{k}.al`, `.tl`, `.ar`, `.tr`;
 /// for a network shrunk by structured sparsity, `kept{k}` (<i4) for hidden layer k: the
-/// original indices of its surviving neurons (ignored on loading).
+/// original indices of its surviving neurons, with `original_layer_sizes` (<i8) and
+/// `original_densities` (<f8), the network it was shrunk from. Loading keeps that record, so
+/// a loaded network shrunk again still maps back to the original (a file with `kept{k}` but
+/// without the original sizes, written before they were saved, loads without the record).
+/// Loading refuses an array it would not use (a batch norm's arrays for `--layers` without
+/// one, say) and running variances below zero, naming the array.
 /// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
 /// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
@@ -40,6 +45,8 @@ public enum WeightsFile {
         }
         if let compaction = network.configuration.compaction {   // a shrunk network: where its neurons came from
             for (h, kept) in compaction.kept.enumerated() { arrays.append(("kept\(h + 1)", NPYArray(.int32(kept)))) }
+            arrays.append(("original_layer_sizes", NPYArray(.int64(compaction.originalLayerSizes.map(Int64.init)))))
+            arrays.append(("original_densities", NPYArray(.float64(compaction.originalDensities))))
         }
         try NPZArchive.write(arrays, to: path)
     }
@@ -81,6 +88,11 @@ public enum WeightsFile {
                 throw SprigError.format(path: path, reason: "\(name)[\(index)] is \(values[index]): weights and biases must be finite")
             }
             return values
+        }
+        /// The values of a float array in double precision (a float32 array widened).
+        func doubles(_ a: NPYArray) throws -> [Double] {
+            if case .float64(let values) = a.elements { return values }
+            return try a.floats().map(Double.init)
         }
         guard arrays["W\(layerCount + 1)"] == nil && arrays["W\(layerCount + 1).data"] == nil else {
             throw SprigError.format(path: path, reason: "the file has more than the \(layerCount) layers of --layer-sizes")
@@ -142,6 +154,20 @@ public enum WeightsFile {
         }
         var configuration = configuration
         configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }
+        var used = Set((1...layerCount).flatMap { k in ["W\(k)", "W\(k).data", "W\(k).indices", "W\(k).indptr", "W\(k).shape", "b\(k)"] })
+        let keptNames = (1..<layerCount).map { "kept\($0)" }
+        used.formUnion(keptNames + ["original_layer_sizes", "original_densities"])
+        if arrays["original_layer_sizes"] != nil {
+            let compaction = Compaction(originalLayerSizes: try vector("original_layer_sizes").integers(),
+                                        originalDensities: try doubles(try vector("original_densities")),
+                                        kept: try keptNames.map { try vector($0).integers().map { Int32(clamping: $0) } })
+            do {
+                try compaction.validate(layerSizes: sizes)
+            } catch let error as SprigError {
+                throw SprigError.format(path: path, reason: "kept{k}, original_layer_sizes, original_densities: \(error)")
+            }
+            configuration.compaction = compaction
+        }
         let network = Network(configuration, patterns: patterns)
         for (l, layer) in network.linearLayers.enumerated() {
             _ = network.values(of: layer.weights).update(fromContentsOf: weightValues[l])
@@ -160,7 +186,17 @@ public enum WeightsFile {
             guard given.shape == [target.count] else {
                 throw SprigError.format(path: path, reason: "\(name) has shape \(given.shape) but its layer has \(target.count) features")
             }
-            _ = target.update(fromContentsOf: try finiteFloats(name, given))
+            let values = try finiteFloats(name, given)
+            if name.hasSuffix(".var"), let index = values.firstIndex(where: { $0 < 0 }) {
+                throw SprigError.format(path: path, reason: "\(name)[\(index)] is \(values[index]): a running variance cannot be negative")
+            }
+            _ = target.update(fromContentsOf: values)
+        }
+        used.formUnion(targets.map(\.0))
+        if let unused = arrays.keys.sorted().first(where: { !used.contains($0) }) {
+            throw SprigError.format(path: path, reason: "array \(unused) belongs to no layer of this network (layers "
+                                    + "\(configuration.layerList.map(\.description).joined(separator: ";"))); give the --layers "
+                                    + "it was saved with, or remove the array")
         }
         return network
     }

@@ -85,8 +85,10 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
     private static func sreluParameters(_ entry: String, flag: String) throws -> [Float] {
         guard let open = entry.firstIndex(of: "(") else { return [0, 0, 0, 1] }
         let inside = entry[entry.index(after: open)..<entry.index(before: entry.endIndex)]
-        let values = inside.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.count == 4, values.allSatisfy(\.isFinite) else {
+        // Every comma-separated part must be a number: an empty or unreadable one is an error, not skipped.
+        let parts = inside.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { Float($0) }
+        guard parts.count == 4, values.count == 4, values.allSatisfy(\.isFinite) else {
             throw SprigError.invalidArgument("\(flag): '\(entry)' needs four finite numbers, SReLU(al,tl,ar,tr), e.g. SReLU(0,0,0,1)")
         }
         return values

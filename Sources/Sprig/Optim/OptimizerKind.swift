@@ -74,9 +74,16 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
         try specification.expectParameters(1...1, usage: usage)
         let parts = specification.parameters[0].split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == count else { throw specification.error("expected \(usage)") }
-        return try parts.map { part in
-            guard let value = Float(part.trimmingCharacters(in: .whitespaces)) else { throw specification.error("expected \(usage)") }
-            guard value.isFinite else { throw specification.error("'\(part)' is not a finite number (expected \(usage))") }
+        let names = ["B1", "B2", "EPS", "WD"]
+        return try zip(names, parts).map { name, part in
+            let typed = part.trimmingCharacters(in: .whitespaces)
+            guard let value = Float(typed) else { throw specification.error("\(name) '\(typed)' is not a number (expected \(usage))") }
+            guard value.isFinite else { throw specification.error("\(name) '\(typed)' is not a finite number (expected \(usage))") }
+            // Checked as typed: 0.999999999 is below 1 but rounds to 1 in single precision.
+            if name == "B1" || name == "B2", value >= 1, let exact = Double(typed), exact < 1 {
+                throw specification.error("\(name) \(typed) rounds to 1 in single precision (the optimizer's arithmetic); "
+                                          + "give at most \(Float(1).nextDown)")
+            }
             return value
         }
     }
@@ -126,13 +133,14 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
     }
 
     /// The specifications in a `--optimizer` list: the text split on commas, a new one
-    /// starting at each token that begins with a letter (numeric tokens belong to the one
-    /// before them, as in `adam:0.9,0.999,1e-8`). So `nesterov:0.9,adam:0.9,0.999,1e-8,sgd`
-    /// holds three.
+    /// starting at each token that begins with a letter and is not a number (numeric tokens,
+    /// `inf` and `nan` among them, belong to the one before them, as in `adam:0.9,0.999,1e-8`,
+    /// where a wrong one is reported). So `nesterov:0.9,adam:0.9,0.999,1e-8,sgd` holds three.
     public static func specifications(in text: String) -> [String] {
         var specifications: [String] = []
         for token in text.split(separator: ",", omittingEmptySubsequences: false) {
-            if specifications.isEmpty || token.first?.isLetter == true {
+            let startsOne = token.first?.isLetter == true && Float(token.trimmingCharacters(in: .whitespaces)) == nil
+            if specifications.isEmpty || startsOne {
                 specifications.append(String(token))
             } else {
                 specifications[specifications.count - 1] += "," + token

@@ -15,6 +15,12 @@ public struct Compaction: Equatable, Sendable, Codable {
               originalDensities.count == layerSizes.count - 1 else {
             throw SprigError.invalidField(.layerSizes, ": the compaction record does not match the layer sizes \(layerSizes)")
         }
+        if let bad = originalLayerSizes.first(where: { $0 < 1 }) {
+            throw SprigError.invalidField(.layerSizes, ": the compaction record's original layer size \(bad) is not positive")
+        }
+        if let bad = originalDensities.first(where: { !($0 > 0 && $0 <= 1) }) {
+            throw SprigError.invalidField(.densities, ": the compaction record's original density \(bad) is not in (0, 1]")
+        }
         for (h, list) in kept.enumerated() {
             let original = originalLayerSizes[h + 1]
             guard list.count == layerSizes[h + 1],

@@ -6,6 +6,8 @@ import Foundation
 public final class Checkpointer {
     public let directory: String
     private let context: RunContext
+    /// The run's training data, written into every checkpoint (a resumed run must train on it).
+    public var trainingData: Checkpoint.DataIdentity?
 
     public init(directory: String, context: RunContext) {
         self.directory = directory
@@ -37,7 +39,8 @@ public final class Checkpointer {
         guard context.isRoot else { return nil }
         try network.checkFinite(writing: "checkpoint")
         let next = step >= stepsPerEpoch ? (epoch + 1, 0) : (epoch, step)
-        return try CheckpointFile.write(Checkpoint(network: network, training: training, epoch: next.0, step: next.1), directory: directory)
+        return try CheckpointFile.write(Checkpoint(network: network, training: training, epoch: next.0, step: next.1,
+                                                            trainingData: trainingData), directory: directory)
     }
 
     /// Every rank: whether rank 0 finds any checkpoint file in the directory (a missing

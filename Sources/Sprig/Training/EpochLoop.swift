@@ -18,6 +18,11 @@ final class EpochLoop {
     private let neuronRemoval: NeuronRemoval?
     private let perturbation: (rank: Int, step: Int)?
     private var replicaChecks = 0
+    /// Epochs finished (evaluated and reported) by this loop.
+    private(set) var epochsFinished = 0
+    /// The topology step due after the current epoch's last step, waiting for its evaluation:
+    /// (steps done, epoch, whether a shrink is due there too).
+    private var boundary: (done: Int, epoch: Int, shrinks: Bool)?
 
     init(trainer: Trainer, context: RunContext, options: TrainingRun.Options, checkpointer: Checkpointer?,
          reporter: any TrainingReporter, train: Dataset, test: Dataset) throws {
@@ -44,30 +49,61 @@ final class EpochLoop {
 
     /// Runs from step `position.step` of epoch `position.epoch` (0-based) to the configured
     /// epochs, or until `options.maxSteps`.
+    ///
+    /// An epoch's metrics are those of the network it trained: a topology step due after the
+    /// epoch's last step (by default, the one before each epoch after the first) is taken after
+    /// the epoch's evaluation, and counted in the next epoch's `regrown`, the epoch it starts;
+    /// a shrink due at that boundary follows it, as it does within an epoch. The checkpoint of
+    /// the epoch's end is written after both, so a resumed run continues exactly.
+    ///
+    /// With `options.keepsLastGoodState`, a copy of the network (values, optimizer and layer
+    /// state) is kept at the start of each epoch; when the loss or the evaluation becomes
+    /// non-finite, the trainer goes back to it before the error is passed on (the Python model
+    /// keeps the last good weights).
     func run(from position: (epoch: Int, step: Int)) throws {
         let communicator = context.communicator
         let training = trainer.configuration
         let steps = trainer.stepsPerEpoch(count: train.count)
+        var topologyBaseline = (regrown: topology?.regrown ?? 0, seconds: topology?.seconds ?? 0)
         for epoch in position.epoch..<max(training.epochs, position.epoch) {
             let firstStep = epoch == position.epoch ? position.step : 0
             if let limit = options.maxSteps, epoch * steps + firstStep >= limit { break }
             let lastStep = options.maxSteps.map { min(steps, $0 - epoch * steps) } ?? steps
             let communicationBefore = trainer.communicationSeconds
-            let topologyBefore = (regrown: topology?.regrown ?? 0, seconds: topology?.seconds ?? 0)
             let removedBefore = neuronRemoval?.removed ?? 0
-            let result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep,
+            let lastGood = options.keepsLastGoodState ? (network: trainer.network.copy(), epoch: epoch) : nil
+            boundary = nil
+            let result: (loss: Double, accuracy: Double, examples: Int, seconds: Double)
+            let evaluation: (loss: Double, accuracy: Double)
+            let evaluationSeconds: Double
+            do {
+                result = try trainer.trainEpoch(epoch, data: train, steps: firstStep..<lastStep,
                                                 stopRequested: reporter.stopRequested) { step in
-                try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps, endsEpoch: step + 1 == lastStep)
+                    try self.afterStep(epoch: epoch, step: step, stepsPerEpoch: steps, endsEpoch: step + 1 == lastStep)
+                }
+                let clock = Stopwatch()
+                evaluation = try trainer.evaluate(test)   // the network this epoch trained
+                evaluationSeconds = clock.seconds
+                try checkEvaluationFinite(evaluation, epoch: epoch)
+            } catch let error as SprigError {
+                guard case .failed(let reason) = error, let lastGood else { throw error }
+                try trainer.replaceNetwork(lastGood.network)
+                throw SprigError.failed(reason + "; the model keeps its last good state, "
+                                        + (lastGood.epoch == position.epoch ? "as it was before this run"
+                                                                             : "from the end of epoch \(lastGood.epoch)"))
             }
             let stopAgreed = trainer.stopAgreed   // at the epoch's last step, which stops at the epoch's end
-            var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBefore.seconds]
+            var slowest = [trainer.communicationSeconds - communicationBefore, (topology?.seconds ?? 0) - topologyBaseline.seconds]
             try slowest.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
-            let clock = Stopwatch()
+            let regrown = (topology?.regrown ?? 0) - topologyBaseline.regrown
+            topologyBaseline = (topology?.regrown ?? 0, topology?.seconds ?? 0)
+            if let boundary { try changeTopology(at: boundary) }   // counted in the next epoch
             let network = trainer.network   // after the epoch's shrink, if any
-            let evaluation = try trainer.evaluate(test)
-            var epochCheckpoint: String?
-            if let every = options.checkpointEveryEpochs, (epoch + 1) % every == 0 {
-                epochCheckpoint = try checkpointer?.write(network, training: training, epoch: epoch, step: steps, stepsPerEpoch: steps)
+            var written: String?
+            let done = epoch * steps + lastStep
+            if options.checkpointEveryEpochs.map({ (epoch + 1) % $0 == 0 }) == true
+                || options.checkpointEverySteps.map({ done % $0 == 0 }) == true {
+                written = try checkpointer?.write(network, training: training, epoch: epoch, step: lastStep, stepsPerEpoch: steps)
             }
             if context.isRoot {
                 var metrics = EpochMetrics(epoch: epoch + 1, loss: result.loss, trainAccuracy: result.accuracy,
@@ -75,9 +111,8 @@ final class EpochLoop {
                                            testAccuracy: test.count > 0 ? evaluation.accuracy : nil,
                                            learningRate: trainer.learningRate(epoch: epoch), seconds: result.seconds,
                                            examplesPerSecond: Double(result.examples) / max(result.seconds, 1e-9),
-                                           evaluationSeconds: clock.seconds, communicationSeconds: slowest[0],
-                                           ranks: communicator.size, regrown: (topology?.regrown ?? 0) - topologyBefore.regrown,
-                                           topologySeconds: slowest[1])
+                                           evaluationSeconds: evaluationSeconds, communicationSeconds: slowest[0],
+                                           ranks: communicator.size, regrown: regrown, topologySeconds: slowest[1])
                 if let neuronRemoval {
                     metrics.layerSizes = network.configuration.layerSizes
                     metrics.nonzeros = network.linearLayers.map(\.weightCount)
@@ -94,13 +129,14 @@ final class EpochLoop {
                     throw error
                 }
             }
+            epochsFinished += 1
             // A stop the ranks agreed on at the epoch's last step, or one process asked to stop
             // during the evaluation: the epoch's end is a step boundary too, so the run stops here,
             // after the epoch's metrics line, with a checkpoint of the epoch's end. (Stopping at
             // the last step itself left a checkpoint that said the epoch was done while its line
             // was never written, so a resumed run's metrics lacked that epoch.)
             if stopAgreed || (communicator.size == 1 && reporter.stopRequested()) {
-                let written = try epochCheckpoint
+                let written = try written
                     ?? checkpointer?.write(network, training: training, epoch: epoch, step: lastStep, stepsPerEpoch: steps)
                 throw TrainingInterrupted(epoch: epoch + 1, step: lastStep, checkpoint: written)
             }
@@ -111,6 +147,23 @@ final class EpochLoop {
                           : "replicas: all \(communicator.size) ranks held bitwise-identical values and optimizer state at all "
                             + "\(replicaChecks) checks (every \(check.every) steps)")
         }
+    }
+
+    /// A non-finite test loss (every rank sees the same allreduced sum) stops the run as a
+    /// non-finite training loss does: a network whose outputs overflow on the test data.
+    private func checkEvaluationFinite(_ evaluation: (loss: Double, accuracy: Double), epoch: Int) throws {
+        guard test.count > 0, !evaluation.loss.isFinite else { return }
+        throw SprigError.failed("the test loss became non-finite (\(evaluation.loss)) after epoch \(epoch + 1): the network's "
+                                + "outputs overflow on the test data; no weights or checkpoint were written from it")
+    }
+
+    /// The changes due at an epoch's end that wait for its evaluation: the topology step after
+    /// step `done`, then the shrink due there, if any.
+    private func changeTopology(at boundary: (done: Int, epoch: Int, shrinks: Bool)) throws {
+        let totalSteps = trainer.configuration.epochs * trainer.stepsPerEpoch(count: train.count)
+        try topology?.update(trainer.network, afterStep: boundary.done, totalSteps: totalSteps, workspace: trainer.workspace,
+                             shardSize: trainer.lastShardSize)
+        if boundary.shrinks { try neuronRemoval?.shrink(trainer, epoch: boundary.epoch) }
     }
 
     /// "structured sparsity: 784-1024-1024-10 → 784-391-402-10 (1255 of 2048 hidden neurons
@@ -128,18 +181,23 @@ final class EpochLoop {
 
     /// After step `step` (0-based) of epoch `epoch`: the topology step, the shrink, the replica
     /// check, progress, checkpoints by step, and a stop the ranks agreed on (a signal, Ctrl-C in
-    /// Python): a checkpoint when the run writes them, then `TrainingInterrupted` — except after
-    /// the epoch's last step (`endsEpoch`), where the stop waits for the epoch's end.
+    /// Python): a checkpoint when the run writes them, then `TrainingInterrupted`. After the
+    /// epoch's last step (`endsEpoch`) the topology step (and a shrink due with it), the
+    /// checkpoint and the stop wait for the epoch's evaluation (`run`).
     private func afterStep(epoch: Int, step: Int, stepsPerEpoch steps: Int, endsEpoch: Bool) throws {
         let communicator = context.communicator
         let done = epoch * steps + step + 1   // steps done since the start of training
         let totalSteps = trainer.configuration.epochs * steps
-        if let topology, topology.isDue(afterStep: done, stepsPerEpoch: steps, totalSteps: totalSteps) {
-            try topology.update(trainer.network, afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace, shardSize: trainer.lastShardSize)
-        }
-        if let neuronRemoval, neuronRemoval.isDue(epoch: epoch, step: step, stepsPerEpoch: steps,
-                                                                    epochs: trainer.configuration.epochs) {
-            try neuronRemoval.shrink(trainer, epoch: epoch)
+        let topologyDue = topology?.isDue(afterStep: done, stepsPerEpoch: steps, totalSteps: totalSteps) == true
+        let shrinkDue = neuronRemoval?.isDue(epoch: epoch, step: step, stepsPerEpoch: steps, epochs: trainer.configuration.epochs) == true
+        if topologyDue && endsEpoch {
+            boundary = (done, epoch, shrinkDue)
+        } else {
+            if topologyDue, let topology {
+                try topology.update(trainer.network, afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace,
+                                    shardSize: trainer.lastShardSize)
+            }
+            if shrinkDue, let neuronRemoval { try neuronRemoval.shrink(trainer, epoch: epoch) }
         }
         let network = trainer.network
         if let perturbation, perturbation.rank == communicator.rank, perturbation.step == done {
@@ -151,9 +209,9 @@ final class EpochLoop {
             replicaChecks += 1
         }
         if context.isRoot { reporter.progress(epoch: epoch, done: step + 1, total: steps) }
-        // Every rank sent its stop request with the step's loss, so all agree on stopping here;
-        // at the epoch's last step, at the epoch's end instead (after its metrics line: `run`).
-        let stopping = trainer.stopAgreed && !endsEpoch
+        guard !endsEpoch else { return }   // the rest waits for the epoch's end (`run`)
+        // Every rank sent its stop request with the step's loss, so all agree on stopping here.
+        let stopping = trainer.stopAgreed
         var written: String?
         if stopping || options.checkpointEverySteps.map({ done % $0 == 0 }) == true {
             written = try checkpointer?.write(network, training: trainer.configuration, epoch: epoch, step: step + 1, stepsPerEpoch: steps)

@@ -18,6 +18,18 @@ public final class TrainingRun {
     /// real job whose ranks keep their parameters in different memories, as GPU ranks do.
     public static let separateMemoryVariable = "SPRIG_TEST_ONLY_SEPARATE_MEMORY_RANKS"
 
+    /// The trainer of a run under way (and after it ended, also by an error): its network is
+    /// the one trained so far (a compact one after a shrink; the last good one after a
+    /// non-finite loss with `options.keepsLastGoodState`).
+    private var trainer: Trainer?
+    /// The network as trained so far, once training has started (nil before).
+    public var network: Network? { trainer?.network }
+    /// The normalisation applied to this run's data (nil before the data is loaded, or when none is).
+    public private(set) var normalization: Normalization?
+    private var loop: EpochLoop?
+    /// Epochs this run finished (evaluated and reported), counted on every rank.
+    public var epochsFinished: Int { loop?.epochsFinished ?? 0 }
+
     public init(_ options: Options, communicator: any Communicator = SingleProcessCommunicator()) {
         self.options = options
         self.communicator = communicator
@@ -72,6 +84,15 @@ public final class TrainingRun {
             fitted.apply(to: &test)
             normalization = fitted
         }
+        self.normalization = normalization
+        if let checkpointer {
+            checkpointer.trainingData = Checkpoint.DataIdentity(train)
+            if let saved = resumed?.trainingData, saved != checkpointer.trainingData {
+                throw SprigError.invalidField(.resume, ": the training data (\(checkpointer.trainingData!)) differ from the data the "
+                                              + "checkpoint was trained on (\(saved)); give the same --dataset, --data-dir and "
+                                              + "--train-size to continue the run, or start a new one")
+            }
+        }
 
         let network: Network
         if let checkpoint = resumed {
@@ -79,8 +100,11 @@ public final class TrainingRun {
         } else if let given {
             guard given.configuration.layerSizes == networkConfiguration.layerSizes,
                   given.configuration.layerList == networkConfiguration.layerList else {
-                throw SprigError.invalidArgument("the network given has the layers \(given.configuration.layerSizes) "
-                                                 + "but the options describe \(networkConfiguration.layerSizes)")
+                func text(_ c: NetworkConfiguration) -> String {
+                    c.layerSizes.map(String.init).joined(separator: ",") + " (" + c.layerList.map(\.description).joined(separator: ";") + ")"
+                }
+                throw SprigError.invalidArgument("the network given is \(text(given.configuration)) but the options describe "
+                                                 + "\(text(networkConfiguration)): the flags that define the network belong to the model, not to a run")
             }
             network = given
         } else if let path = options.loadWeights {
@@ -94,6 +118,7 @@ public final class TrainingRun {
         let trainer = try Trainer(network: network, configuration: trainingConfiguration, pool: context.pool,
                                   communicator: communicator, exchange: options.exchange, trainingExamples: train.count,
                                   backend: CPUBackend(pool: context.pool, memory: separate ? .separate : .host))
+        self.trainer = trainer
         if let checkpoint = resumed, let checkpointer { try checkpointer.restore(checkpoint, into: network) }
 
         try checkAgreement(context, network: network, training: trainingConfiguration, train: train, test: test)
@@ -132,6 +157,7 @@ public final class TrainingRun {
         }
         let loop = try EpochLoop(trainer: trainer, context: context, options: options, checkpointer: checkpointer,
                                  reporter: reporter, train: train, test: test)
+        self.loop = loop
         try loop.run(from: position)
         if isRoot, let path = options.saveWeights {
             let trained = trainer.network   // compact when structured sparsity removed neurons
@@ -184,6 +210,9 @@ public final class TrainingRun {
     private func checkMemory(_ network: NetworkConfiguration, training: TrainingConfiguration, train: Dataset, test: Dataset) throws {
         var budget = MemoryBudget("the network \(network.layerSizes.map(String.init).joined(separator: ",")) with --batch-size \(training.batchSize)")
         try network.addMemory(to: &budget, optimizerStates: training.optimizerStateNames.count)
+        if options.keepsLastGoodState {   // the copy of the network kept at each epoch's start
+            try network.addMemory(to: &budget, optimizerStates: training.optimizerStateNames.count)
+        }
         if training.dynamicSparsity?.grow == .gradient {   // one layer at a time: a block of its dense gradient, the candidates
             let largest = (0..<network.layerCount).filter { network.densities[$0] < 1 }.map { l -> Double in
                 let columns = network.layerSizes[l], rows = network.layerSizes[l + 1]

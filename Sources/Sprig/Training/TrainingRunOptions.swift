@@ -32,6 +32,9 @@ extension TrainingRun {
         /// defines the network or its training must agree with the checkpoint; `--epochs` may
         /// extend it (left out, the checkpoint's epochs stand).
         public var givenFlags: Set<String> = []
+        /// Keep a copy of the network at the start of each epoch and go back to it when the
+        /// loss becomes non-finite (the Python model; the command line keeps its checkpoints).
+        public var keepsLastGoodState = false
 
         public init(network: NetworkConfiguration, training: TrainingConfiguration, dataset: DatasetKind, threads: Int) {
             self.network = network

@@ -10,3 +10,12 @@ void sprig_catch_stop_signals(void);
 
 // The number of the first stop signal received since sprig_catch_stop_signals, or 0.
 int sprig_stop_signal(void);
+
+// SIGINT (Ctrl-C) during a library call: from sprig_catch_interrupt until the matching
+// sprig_release_interrupt, SIGINT only sets a flag (calls may nest, from several threads; the
+// caller's own handler is put back when the last one ends). sprig_release_interrupt returns
+// whether a SIGINT came meanwhile.
+void sprig_catch_interrupt(void);
+int sprig_release_interrupt(void);
+// Whether a SIGINT came since the outermost sprig_catch_interrupt.
+int sprig_interrupt_received(void);
