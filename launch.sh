@@ -8,9 +8,11 @@
 # Options: -np N (ranks, 1..1000000, default 2), --hostfile FILE (a relative path is taken from
 # where you stand), --oversubscribe (more ranks than slots; added by itself when N exceeds the
 # slots), --dry-run (print the install, build and mpirun commands, or with --test the test
-# commands, and run none of them).
+# commands, and run none of them), --verbose (show the build's output as it runs; by default a
+# build prints one line, and its output only when it fails).
 # A hostfile naming any other host gets a portable build (.build-portable, SPRIG_TARGET_CPU
-# x86-64-v3 or generic on AArch64) so that nodes with other CPUs run it too.
+# x86-64-v3 or generic on AArch64) so that nodes with other CPUs run it too; one line says
+# which host. The hosts of cluster/netns-up.sh's namespaces on this machine are this machine.
 set -euo pipefail
 caller=$PWD   # a relative --hostfile is the caller's: resolved against this, not the repository
 cd "$(dirname "$0")"
@@ -30,9 +32,10 @@ ranks=2
 hostfile=""
 oversubscribe=0
 dry_run=0
+verbose=0
 sprig_args=()
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 fail() { echo "error: launch.sh: $*" >&2; exit 64; }
 
 while [ $# -gt 0 ]; do
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
         --hostfile) [ $# -ge 2 ] && [ -n "$2" ] || fail "--hostfile needs a file"; hostfile=$2; shift 2 ;;
         --oversubscribe) oversubscribe=1; shift ;;
         --dry-run) dry_run=1; shift ;;
+        --verbose) verbose=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; sprig_args=("$@"); break ;;
         *) fail "unknown option '$1' (see ./launch.sh --help)" ;;
@@ -75,6 +79,23 @@ step() {
     if [ $dry_run -eq 1 ]; then printf '# %s: ' "$what"; printf '%q ' "$@"; echo; else "$@"; fi
 }
 
+# A build: with --dry-run printed as a step; with --verbose run as it is; otherwise one line,
+# the output kept in a file and shown only when the build fails (then its status ends the script).
+build_step() {
+    local what=$1; shift
+    if [ $dry_run -eq 1 ] || [ $verbose -eq 1 ]; then step build "$@"; return; fi
+    echo "launch.sh: building $what… (--verbose shows the output)" >&2
+    local log status=0
+    log=$(mktemp "${TMPDIR:-/tmp}/sprig-build.XXXXXX")
+    "$@" > "$log" 2>&1 || status=$?
+    if [ $status -ne 0 ]; then
+        cat "$log" >&2; rm -f "$log"
+        echo "error: launch.sh: the build failed (status $status): $*" >&2
+        exit $status
+    fi
+    rm -f "$log"
+}
+
 if [ "$mode" = test ]; then packages=("${PACKAGES[@]}" "${TEST_PACKAGES[@]}"); else packages=("${PACKAGES[@]}"); fi
 step install tools/install-packages.sh --as launch.sh "${packages[@]}"
 [ $dry_run -eq 1 ] || command -v swift >/dev/null || { echo "error: launch.sh: swift is not on PATH (a Swift 6 toolchain is needed)" >&2; exit 69; }
@@ -82,7 +103,7 @@ step install tools/install-packages.sh --as launch.sh "${packages[@]}"
 # The test suite, and nothing else: a failing step ends the script with its status (set -e).
 run_tests() {
     # Release build: the kernels are too slow unoptimised; -enable-testing for @testable.
-    step build swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
+    build_step "sprig and its tests (release)" swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
     # NVRTC (CUDA's run-time compiler, no GPU needed) from PyPI, so the device kernels' compile
     # test runs; where pip cannot get it, that one test skips with the reason.
     local nvrtc=.build-test/nvrtc-venv
@@ -132,12 +153,19 @@ print("pip install ./python: sprig", sprig.__version__, "from", os.path.dirname(
 # --test runs the tests only: it never goes on to train.
 if [ "$mode" = test ]; then run_tests; exit 0; fi
 
-# True when the hostfile names a host other than this one (by name or address).
-names_other_host() {
+# The first host of the hostfile that is not this machine (by name or address), printed; status
+# 1 when there is none. The hosts of cluster/netns-up.sh (namespaces sprig-h<i> at 10.213.47.<10+i>,
+# listed in /run/sprig-netns/hosts) share this machine's CPU: they are this machine while their
+# namespace exists here.
+NETNS_HOSTS=/run/sprig-netns/hosts
+other_host() {
     local here=" localhost localhost.localdomain 127.0.0.1 ::1 $(hostname 2>/dev/null) $(hostname -s 2>/dev/null) $(hostname -f 2>/dev/null) $(hostname -I 2>/dev/null) "
-    local host
+    local host ns
     for host in $(awk '{ sub(/#.*/, "") } NF { print $1 }' "$1"); do
-        case "$here" in *" $host "*) ;; *) return 0 ;; esac
+        case "$here" in *" $host "*) continue ;; esac
+        ns=$(awk -v h="$host" '$1 == h || $2 == h { print $2; exit }' "$NETNS_HOSTS" 2>/dev/null)
+        [ -n "$ns" ] && [ -e "/run/netns/$ns" ] && continue
+        echo "$host"; return 0
     done
     return 1
 }
@@ -146,13 +174,16 @@ names_other_host() {
 # its instructions: across other hosts, build for a portable target in a build directory of its own.
 build=(swift build -c release)
 binary="$ROOT/.build/release/sprig"
-if [ -n "$hostfile" ] && names_other_host "$hostfile"; then
+if [ -n "$hostfile" ] && elsewhere=$(other_host "$hostfile"); then
     case "$(uname -m)" in x86_64) portable=x86-64-v3 ;; *) portable=generic ;; esac
     export SPRIG_TARGET_CPU="${SPRIG_TARGET_CPU:-$portable}"
     build=(env "SPRIG_TARGET_CPU=$SPRIG_TARGET_CPU" swift build -c release --scratch-path "$ROOT/.build-portable")
     binary="$ROOT/.build-portable/release/sprig"
+    hint=""
+    case $elsewhere in 10.213.47.*|sprig-h[0-9]*) hint=" (a host of cluster/netns-up.sh, whose namespace is not up here: start it first and no portable build is needed)" ;; esac
+    echo "launch.sh: host $elsewhere of the hostfile is not this machine: a portable build for its CPU (SPRIG_TARGET_CPU=$SPRIG_TARGET_CPU, in .build-portable)$hint" >&2
 fi
-step build "${build[@]}"
+build_step "sprig (release${SPRIG_TARGET_CPU:+, $SPRIG_TARGET_CPU})" "${build[@]}"
 [ ${#sprig_args[@]} -gt 0 ] || sprig_args=(train)
 
 cores=$(nproc)

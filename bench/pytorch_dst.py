@@ -261,6 +261,14 @@ def main(argv=None):
 
     def after_step(grads):
         t = step["t"]
+        if topo.due(t) and t % n_batches == 0:
+            # After an epoch's last step: wait for the epoch's evaluation (as Sprig does), so
+            # that an epoch is evaluated on the network it trained; counted in the next epoch.
+            step["deferred"] = (t, grads)
+            return
+        regrow(t, grads)
+
+    def regrow(t, grads):
         if topo.due(t):
             t0 = time.perf_counter()
             fraction, layers = topo.step(t, grads)
@@ -276,7 +284,6 @@ def main(argv=None):
 
     for epoch in range(1, args.epochs + 1):
         xs, ys = pm.shuffled(xtr, ytr, shuffle_gen)
-        step.update(regrown=0, topology_seconds=0.0, logs=[])
         loss_sum, correct, seconds, cpu_seconds = pm.train_epoch(
             model, optimizer, loss_fn, xs, ys, args.batch_size, n_batches,
             before_step, after_step)
@@ -290,6 +297,10 @@ def main(argv=None):
                                                "topology_seconds": step["topology_seconds"]})
         if not pm.write_metrics(record, metrics_file):
             break
+        deferred = step.pop("deferred", None)
+        step.update(regrown=0, topology_seconds=0.0, logs=[])
+        if deferred is not None:
+            regrow(*deferred)
     if metrics_file:
         metrics_file.close()
     print(json.dumps({"peak_rss_mb": round(pm.peak_rss_mb(), 1)}), flush=True)

@@ -1,27 +1,51 @@
 #!/usr/bin/env bash
-# Strong and weak scaling sweeps of data-parallel Sprig training over rank counts and densities.
-#
-#   cluster/scaling.sh [--mode strong|weak|both] [--ranks "1 2 4"] [--densities "0.1 0.01 0.001"]
-#                      [--threads T] [--layer-sizes L] [--batch B] [--train-size N] [--epochs E]
-#                      [--csv FILE] [--plots DIR] [--no-plots]
-#   cluster/scaling.sh --gather DIR [--no-plots]
-#
-# strong: the global batch B and the data set N stay fixed as ranks grow; weak: each rank keeps
-# B examples per step (global batch B·P) and N·P examples. Each point runs synthetic CIFAR-shaped
-# data and records, from the fastest epoch after the first: examples/s, compute and communication seconds (the
-# slowest rank's allreduce time), bytes allreduced per step, and efficiency against 1 rank.
-# Ranks start with `mpirun -np P` (root and oversubscription flags added as needed, extra
-# arguments from SPRIG_MPIRUN_ARGS, e.g. the namespace cluster's), or with SPRIG_LAUNCHER
-# (e.g. "srun --mpi=pmix -n 4"), which then sets the rank count itself. Plots (PNG: throughput,
-# efficiency, time breakdown) are drawn with matplotlib from bench/.venv (installed if missing).
-# --gather DIR merges the rows of DIR/*.csv (a job array's tasks, cluster/slurm/scaling-array.sbatch)
-# into DIR/scaling.csv, sorted, with each efficiency computed again against its 1-rank row (a
-# task that ran one point alone had none), and draws the plots into DIR.
+# Strong and weak scaling sweeps of data-parallel Sprig training over rank counts and densities
+# (usage below, or cluster/scaling.sh --help). Ranks start with `mpirun -np P` (root and
+# oversubscription flags added as needed, extra arguments from SPRIG_MPIRUN_ARGS), or with
+# SPRIG_LAUNCHER (e.g. "srun --mpi=pmix -n 4"), which then sets the rank count itself. Plots are
+# drawn only where matplotlib can be imported (bench/.venv's Python, else python3): nothing is
+# ever installed (a Slurm compute node may run this), and without matplotlib a note says how to
+# draw them elsewhere. Inside a Slurm job a missing sprig is an error, not a build.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mode=both; ranks="1 2 4"; densities="0.1 0.01 0.001"; threads=1
 layers=3072,1024,512,10; batch=100; train=20000; epochs=2
 csv=$ROOT/cluster/results/scaling.csv; plots=$ROOT/cluster/results; draw=1; gather=""
+usage() {
+    cat <<'EOF'
+usage: cluster/scaling.sh [--mode strong|weak|both] [--ranks "1 2 4"] [--densities "0.1 0.01 0.001"]
+                          [--threads T] [--layer-sizes L] [--batch B] [--train-size N] [--epochs E]
+                          [--csv FILE] [--plots DIR] [--no-plots]
+       cluster/scaling.sh --gather DIR [--no-plots]
+
+Strong and weak scaling of data-parallel Sprig training on synthetic CIFAR-shaped data.
+strong: the global batch B and the data set N stay fixed as ranks grow; weak: each rank keeps
+B examples per step (global batch B·P) and N·P examples. Each point (mode, density, ranks)
+appends one CSV row, from the fastest epoch after the first: examples/s, compute and
+communication seconds (the slowest rank's allreduce time), bytes allreduced per step, and
+efficiency against 1 rank.
+
+  --mode M          strong, weak or both (default both)
+  --ranks "P …"     rank counts (default "1 2 4")
+  --densities "D …" overall densities (default "0.1 0.01 0.001")
+  --threads T       threads per rank (default 1)
+  --layer-sizes L   the network (default 3072,1024,512,10)
+  --batch B         batch size (default 100)
+  --train-size N    training examples (default 20000)
+  --epochs E        epochs per point (default 2)
+  --csv FILE        rows appended here (default cluster/results/scaling.csv)
+  --plots DIR       PNG plots here (default cluster/results): throughput, efficiency, time breakdown
+  --no-plots        no plots
+  --gather DIR      merge DIR/*.csv (a job array's tasks, cluster/slurm/scaling-array.sbatch) into
+                    DIR/scaling.csv, sorted, each efficiency computed again against its 1-rank
+                    row, and draw the plots into DIR
+
+Ranks start with `mpirun -np P` (SPRIG_MPIRUN_ARGS adds mpirun arguments) or SPRIG_LAUNCHER
+(e.g. "srun --mpi=pmix -n 4"); SPRIG names the binary (default .build/release/sprig). Plots
+need matplotlib (bench/.venv's Python, else python3); nothing is installed: without it the CSV
+is written and a note says how to draw the plots elsewhere.
+EOF
+}
 fail() { echo "error: scaling.sh: $*" >&2; exit 64; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -41,8 +65,8 @@ while [ $# -gt 0 ]; do
         --plots) plots=$2; shift 2 ;;
         --no-plots) draw=0; shift ;;
         --gather) gather=$2; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) fail "unknown option '$1'" ;;
+        -h|--help) usage; exit 0 ;;
+        *) fail "unknown option '$1' (see cluster/scaling.sh --help)" ;;
     esac
 done
 # Whole numbers are checked, digits first, before any arithmetic (bash's integers wrap at 2^63).
@@ -57,13 +81,14 @@ if [ -z "$gather" ]; then
     count --threads "$threads" 4096; count --batch "$batch" 1000000000; count --train-size "$train" 1000000000
     count --epochs "$epochs" 1000000
 fi
-draw_plots() {   # draw_plots CSV DIR
-    local py=$ROOT/bench/.venv/bin/python
-    if ! "$py" -c "import matplotlib" 2>/dev/null; then
-        [ -x "$py" ] || python3 -m venv "$ROOT/bench/.venv"
-        "$ROOT/bench/.venv/bin/pip" install -q matplotlib
-    fi
-    "$py" "$ROOT/cluster/plot_scaling.py" "$1" "$2"
+# draw_plots CSV DIR: with a Python that can import matplotlib; never installs it.
+draw_plots() {
+    local py
+    for py in "$ROOT/bench/.venv/bin/python" python3; do
+        if "$py" -c "import matplotlib" >/dev/null 2>&1; then "$py" "$ROOT/cluster/plot_scaling.py" "$1" "$2"; return; fi
+    done
+    echo "note: scaling.sh: no plots: matplotlib cannot be imported here (nothing is installed); the rows are in $1." \
+         "Draw them where matplotlib is: python3 cluster/plot_scaling.py $1 $2" >&2
 }
 
 if [ -n "$gather" ]; then
@@ -98,7 +123,15 @@ case $mode in strong) modes=strong ;; weak) modes=weak ;; both) modes="strong we
     *) fail "--mode must be strong, weak or both, not '$mode'" ;; esac
 
 SPRIG=${SPRIG:-$ROOT/.build/release/sprig}
-[ -x "$SPRIG" ] || (cd "$ROOT" && swift build -c release >/dev/null)
+if ! [ -x "$SPRIG" ]; then
+    # Never a build on a compute node: inside a Slurm job a missing binary is an error.
+    [ -z "${SLURM_JOB_ID:-}" ] || fail "sprig not found at $SPRIG; build it with \`swift build -c release\` in the repository before submitting, or set SPRIG=/path/to/sprig"
+    [ "$SPRIG" = "$ROOT/.build/release/sprig" ] || fail "SPRIG=$SPRIG is not an executable file"
+    echo "scaling.sh: building sprig (release)…" >&2
+    log=$(mktemp)
+    (cd "$ROOT" && swift build -c release) > "$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; fail "swift build -c release failed (its output above)"; }
+    rm -f "$log"
+fi
 mkdir -p "$(dirname "$csv")" "$plots"
 [ -s "$csv" ] || echo "mode,ranks,density,examples_per_second,compute_seconds,communication_seconds,bytes_per_step,efficiency" > "$csv"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

@@ -131,9 +131,9 @@ private func parseStructuredSparsity(_ c: TrainArguments) throws -> StructuredSp
                                   pruneNeurons: try c.pruneNeurons.map(NeuronPruning.init(parsing:)), until: c.shrinkUntil ?? 1)
 }
 
-/// "a,b,c" → [T], naming the flag and the bad item on failure.
+/// "a,b,c" (or Nerva's "a;b;c") → [T], naming the flag and the bad item on failure.
 public func parseList<T>(_ text: String, flag: String, _ parse: (String) -> T?) throws -> [T] {
-    try text.split(separator: ",", omittingEmptySubsequences: false).map {
+    try text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == ";" }).map {
         let item = $0.trimmingCharacters(in: .whitespaces)
         guard let value = parse(item) else { throw SprigError.invalidArgument("\(flag): '\(item)' is not a number") }
         return value

@@ -10,27 +10,46 @@ public struct TrainArguments: ParsableArguments {
     // Options are optional so that `--resume` can tell a flag the user gave from a default
     // (TrainingOptions applies the defaults). Numeric options take their value unconditionally,
     // so that `--batch-size -1` reaches the check that names it.
-    @Option(parsing: .unconditional, help: "Layer sizes, inputs first and classes last (default 784,1024,512,10).")
+    @Option(parsing: .unconditional, help: "Layer sizes, inputs first and classes last, separated by ',' or (Nerva's) ';' (default 784,1024,512,10).")
     public var layerSizes: String?
-    @Option(parsing: .unconditional, help: "One density per layer, comma-separated (1 = dense layer).")
+    @Option(parsing: .unconditional, help: "One density per layer, separated by ',' or ';' (1 = dense layer).")
     public var densities: String?
     @Option(parsing: .unconditional, help: "Overall density, split over layers with the Erdős–Rényi allocation (default 0.05 when --densities is not given).")
     public var overallDensity: Double?
-    @Option(help: "Hidden-layer activation: relu, leaky_relu:A, all_relu:A, tanh, sigmoid, identity (default relu).")
+    @Option(help: """
+        Hidden-layer activation: relu, leaky_relu:A (max(z, A·z)), all_relu:A (z < 0 ? A·z : z), trelu:E \
+        (z < E ? 0 : z; also truncated_relu:E), clipped_relu:C (min(C, max(0, z)); also relu_clip:C), tanh, sigmoid \
+        (also logistic) or identity (also linear, none) (default relu). Names in any case, with -, _ or nothing \
+        between words; Nerva's ReLU, LeakyReLU(A), AllReLU(A) and TReLU(E) are the same. SReLU has trainable \
+        parameters: give it in --layers.
+        """)
     public var activation: String?
-    @Option(help: "Output-layer activation (default identity, for logits).")
+    @Option(help: "Output-layer activation, any --activation name (default identity, for logits).")
     public var outputActivation: String?
     @Option(help: """
         The layers, Nerva's way: one entry per linear layer naming its activation (Linear, ReLU, LeakyReLU(a), \
-        AllReLU(a), Sigmoid, Tanh, Softmax, LogSoftmax), plus BatchNorm entries, each a layer after the one \
-        before it, separated by ';', e.g. "ReLU;BatchNorm;ReLU;BatchNorm;Linear" (default: --activation's chain).
+        AllReLU(a), TReLU(e), Sigmoid, Tanh, SReLU or SReLU(al,tl,ar,tr) (trainable, initially 0,0,0,1), Softmax, \
+        LogSoftmax), plus BatchNorm entries, each a layer after the one before it, separated by ';', e.g. \
+        "ReLU;BatchNorm;ReLU;BatchNorm;Linear" (default: --activation's chain).
         """)
     public var layers: String?
-    @Option(parsing: .unconditional, help: "Dropout rates, one per linear layer, on its input (inverted dropout; 0 = none), e.g. 0.2,0.2,0.")
+    @Option(parsing: .unconditional, help: "Dropout rates, one per linear layer, on its input (inverted dropout; 0 = none), separated by ',' or ';', e.g. 0.2,0.2,0.")
     public var dropouts: String?
-    @Option(help: "Loss: softmax-cross-entropy (on logits; default), logistic-cross-entropy (a sigmoid per class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, after a log-softmax) or squared-error.")
+    @Option(help: """
+        Loss: softmax-cross-entropy (on logits; default; also ce, softmax), logistic-cross-entropy (a sigmoid per \
+        class), cross-entropy (on probabilities, after a softmax), negative-log-likelihood (on log-probabilities, \
+        after a log-softmax; also nll) or squared-error (also mse, se). Names in any case, with -, _ or nothing \
+        between words: Nerva's SoftmaxCrossEntropy, LogisticCrossEntropy, CrossEntropy, NegativeLogLikelihood and \
+        SquaredError are the same.
+        """)
     public var loss: String?
-    @Option(help: "Optimizer: sgd, momentum:MU, nesterov:MU, adam:B1,B2,EPS (adam alone: 0.9,0.999,1e-8) or adamw:B1,B2,EPS,WD (adamw alone: 0.9,0.999,1e-8,0.01); several, comma-separated, give one per layer, e.g. nesterov:0.9,adam:0.9,0.999,1e-8 (default nesterov:0.9).")
+    @Option(help: """
+        Optimizer: sgd (also gradient_descent), momentum:MU, nesterov:MU, adam:B1,B2,EPS (adam alone: \
+        0.9,0.999,1e-8) or adamw:B1,B2,EPS,WD (adamw alone: 0.9,0.999,1e-8,0.01); names in any case, and Nerva's \
+        GradientDescent, Momentum(MU), Nesterov(MU), Adam(B1,B2,EPS) and AdamW(B1,B2,EPS,WD) are the same. \
+        Several, comma-separated, give one per layer, e.g. nesterov:0.9,adam:0.9,0.999,1e-8 or \
+        Nesterov(0.9),Adam(0.9,0.999,1e-8) (default nesterov:0.9).
+        """)
     public var optimizer: String?
     @Option(parsing: .unconditional, help: "Initial learning rate (default 0.01).")
     public var learningRate: Double?
@@ -38,7 +57,11 @@ public struct TrainArguments: ParsableArguments {
     public var lrSchedule: String?
     @Option(parsing: .unconditional, help: "L2 weight decay, added to the gradient of every parameter (default 0).")
     public var weightDecay: Float?
-    @Option(help: "Initializer: xavier, xavier-normalized, he or pytorch (default pytorch).")
+    @Option(help: """
+        Initializer: xavier, xavier-normalized (also glorot, glorot-uniform), he (also kaiming) or pytorch (also \
+        torch, default) (default pytorch). Names in any case, with -, _ or nothing between words: Nerva's Xavier, \
+        XavierNormalized, He and PyTorch are the same.
+        """)
     public var initializer: String?
     @Option(help: """
         How a sparse layer's fan-in (and fan-out) is counted for initialisation: per-row (each row's own \
@@ -94,7 +117,7 @@ public struct TrainArguments: ParsableArguments {
     public var normalize: String?
     @Option(help: "Write the trained weights to this .npz file (SciPy CSR arrays per sparse layer).")
     public var saveWeights: String?
-    @Option(help: "Start from the weights (and patterns) in this .npz file.")
+    @Option(help: "Start from this model file (.npz): its weights, patterns, layers and normalisation, which the file describes; flags that define the network must agree with it.")
     public var loadWeights: String?
     @Option(help: "Write one JSON object per epoch to this file (a new file; appended to when resuming).")
     public var metrics: String?

@@ -32,13 +32,19 @@ public func sprig_model_new(_ argc: Int32, _ argv: UnsafePointer<UnsafePointer<C
         guard let model else { throw SprigError.invalidArgument("no place for the model's handle") }
         let flags = strings(argc, argv)
         let options = try ModelHandle.options(flags)
-        try options.network.validate()
-        var budget = MemoryBudget("the network \(options.network.layerSizes.map(String.init).joined(separator: ","))")
-        try options.network.addMemory(to: &budget, optimizerStates: 0)
+        let file = try options.loadWeights.map { try WeightsFile.read(path: $0) }
+        let configuration = try file.map { try options.networkConfiguration(of: $0) } ?? options.network
+        try configuration.validate()
+        var budget = MemoryBudget("the network \(configuration.layerSizes.map(String.init).joined(separator: ","))")
+        try configuration.addMemory(to: &budget, optimizerStates: 0)
         try budget.check()
-        let network = try options.loadWeights.map { try WeightsFile.load(path: $0, configuration: options.network) }
-            ?? Network(options.network)
+        let network = try file.map { try WeightsFile.network($0, configuration: configuration) } ?? Network(configuration)
         let handle = ModelHandle(network: network, flags: flags.filter { $0 != "--load-weights" && $0 != options.loadWeights })
+        if let description = file?.description {   // a model file that describes itself: its input transform too
+            handle.normalization = description.normalization
+            handle.trainedOnBytes = description.input.flatMap { $0 == .pixels ? true : $0 == .floats ? false : nil }
+            handle.training = description.training
+        }
         model.pointee = Unmanaged.passRetained(handle).toOpaque()
     }
 }
@@ -146,8 +152,12 @@ public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ 
                 var options = try ModelHandle.options(handle.flags + strings(argc, argv))
                 options.threads = min(options.threads, MemoryBudget.maximumThreads)
                 options.keepsLastGoodState = true
+                if handle.hasInputTransform {   // a trained or described model keeps its normalisation
+                    options.inputNormalization = .fixed(handle.normalization)
+                }
                 try options.validate()
                 let network = handle.network
+                try handle.checkKind(bytes: bytes != 0, name: "x")
                 guard (bytes != 0) == (testBytes != 0) || nt == 0 else {
                     throw SprigError.invalidArgument("validation x is \(testBytes != 0 ? "uint8" : "float32") but x is "
                                                      + "\(bytes != 0 ? "uint8" : "float32"): give both of one kind")
@@ -174,6 +184,7 @@ public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ 
                 handle.network = result.network
                 handle.normalization = result.normalization
                 handle.trainedOnBytes = bytes != 0
+                handle.training = options.training
             } catch {
                 if let network = run.network {   // training started: keep what it trained (or its last good state)
                     handle.network = network
@@ -281,7 +292,8 @@ public func sprig_model_save(_ model: UnsafeMutableRawPointer?, _ path: UnsafePo
         guard let path else { throw SprigError.invalidArgument("no path") }
         try handle.use("save") {
             try handle.network.checkFinite(writing: "weights")
-            try WeightsFile.save(handle.network, path: String(cString: path))
+            try WeightsFile.save(handle.network, path: String(cString: path), normalization: handle.normalization,
+                                 input: handle.trainedOnBytes.map { $0 ? .pixels : .floats }, training: handle.training)
         }
     }
 }

@@ -15,6 +15,11 @@ final class ModelHandle {
     var normalization: Normalization?
     /// The features the model was trained on: true for uint8, false for float32, nil before any fit.
     var trainedOnBytes: Bool?
+    /// The configuration of the last fit (written into the model file as a record).
+    var training: TrainingConfiguration?
+    /// Whether the model has its input transform (a fit made it, or its file described it):
+    /// further fits keep it instead of fitting a new normalisation.
+    var hasInputTransform: Bool { trainedOnBytes != nil || normalization != nil }
     private var busy = false
     private let lock = NSLock()
 
@@ -41,7 +46,9 @@ final class ModelHandle {
     /// An independent copy: network (values, patterns, optimizer and layer state), flags,
     /// normalisation and feature kind.
     func copy() -> ModelHandle {
-        ModelHandle(network: network.copy(), flags: flags, normalization: normalization, trainedOnBytes: trainedOnBytes)
+        let copy = ModelHandle(network: network.copy(), flags: flags, normalization: normalization, trainedOnBytes: trainedOnBytes)
+        copy.training = training
+        return copy
     }
 
     /// The run options of `flags` (the model's, then a call's own), parsed as `sprig train` parses them.
@@ -94,32 +101,11 @@ final class ModelHandle {
         return Dataset(name: name, featureCount: d, classCount: classes, features: values, labels: labelArray)
     }
 
-    /// Runs the network forward on `data` (already normalised) in batches of up to 1000 on
-    /// `threads` threads; `body(workspace, first, b)` reads each batch's outputs (K×b,
-    /// feature-major) before the next batch overwrites them.
+    /// Runs the network forward on all of `data` (already normalised) on `threads` threads
+    /// (`Network.forEachBatch`).
     func forEachBatch(_ data: Dataset, threads: Int,
                       _ body: (_ workspace: Workspace, _ first: Int, _ batch: Int, _ pool: ThreadPool) throws -> Void) throws {
-        let n = data.count
-        guard n > 0 else { return }
-        let capacity = min(n, 1000)
-        var budget = MemoryBudget("the evaluation workspace of the network \(network.configuration.layerSizes.map(String.init).joined(separator: ","))")
-        try budget.add(product: [network.inputSize, capacity])
-        for size in network.configuration.layerOutputSizes { try budget.add(product: [3, size, capacity]) }
-        try budget.check()
         let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
-        let workspace = try Workspace(network: network, capacity: capacity)
-        let assembler = BatchAssembler(for: network)
-        var start = 0
-        while start < n {
-            let end = min(start + capacity, n), b = end - start
-            let indices = Array(start..<end)[...]
-            workspace.labels.withUnsafeMutableBufferPointer { labels in
-                assembler.gather(data, indices: indices, into: workspace.hostInput, labels: labels.baseAddress!, pool: pool)
-            }
-            try workspace.commitInput(count: network.inputSize * b)
-            try network.forward(workspace, context: network.context(batch: b, pool: pool, mode: .evaluation))
-            try body(workspace, start, b, pool)
-            start = end
-        }
+        try network.forEachBatch(of: data, examples: 0..<data.count, pool: pool) { try body($0, $1, $2, pool) }
     }
 }

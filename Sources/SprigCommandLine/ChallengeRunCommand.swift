@@ -8,11 +8,15 @@ struct ChallengeRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the inference benchmark on a network and inputs in the challenge's formats.",
         discussion: """
-        Rate = inputs × edges / seconds (edges: the nonzeros of all layers); file reading is not
-        timed. The inputs are read a batch at a time (--memory sizes the batch), so memory stays
-        bounded whatever the file's size. Under mpirun rank r takes images r, r + ranks, …; rank
-        0 gathers the categories and the rate uses the slowest rank's time. Every rank must run
+        Rate = inputs × edges / seconds (edges: the nonzeros of all layers); file reading is not \
+        timed. The inputs are read a batch at a time (--memory sizes the batch), so memory stays \
+        bounded whatever the file's size. Under mpirun rank r takes images r, r + ranks, …; rank \
+        0 gathers the categories and the rate uses the slowest rank's time. Every rank must run \
         the same flags on the same files (checked). Exits 2 on FAIL.
+
+        A binary copy of each network is cached in $SPRIG_CACHE_DIR, else $XDG_CACHE_HOME/sprig, \
+        else ~/.cache/sprig, and kept within SPRIG_CACHE_MAX_BYTES (default 1 GiB; the least \
+        recently used copies are removed first); see sprig cache info and sprig cache clear.
         """)
 
     @Option(help: "Directory with the layer files n{N}-l{k}.tsv[.gz].")
@@ -36,7 +40,7 @@ struct ChallengeRunCommand: ParsableCommand {
     var memory = 2048
     @Option(help: "cpu, gpu (cuSPARSE; an error where there is none) or auto (a GPU if one can be used); a rank uses GPU (local rank mod visible GPUs).")
     var device: DeviceKind = .cpu
-    @Flag(help: "Do not read or write the binary network cache (~/.cache/sprig).")
+    @Flag(help: "Do not read or write the binary network cache (see sprig cache info).")
     var noCache = false
     @Option(name: .customLong("repeat"), parsing: .unconditional, help: "Run the inference this many times in this process (the inputs read again each time; a FIFO or pipe is copied to a temporary file first) and report the fastest, as the benchmark's peers are timed; every pass must find the same categories.")
     var passes = 1

@@ -6,8 +6,9 @@ import StopSignals
 
 /// Runs `body` with the job's communicator: MPI when launched by mpirun or srun, one rank
 /// otherwise (refused when srun started several tasks without an MPI interface). MPI is
-/// finalised on success; an error on one rank is printed with its rank and
-/// ends the whole job (MPI_Abort with the error's exit status), so no rank is left waiting. A
+/// finalised on success; an error that every rank meets at once is printed once (rank 0); an
+/// error on one rank is printed with its rank and ends the whole job (MPI_Abort with the
+/// error's exit status), so no rank is left waiting. A
 /// disagreement between ranks or a run that cannot go on (`SprigError.failed`), which every
 /// rank detects together, is printed once (by rank 0) and all ranks exit.
 func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
@@ -24,7 +25,7 @@ func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
         try body(SingleProcessCommunicator())
         return
     }
-    let mpi = try MPICommunicator()
+    let mpi = try MPICommunicator(failureChannel: true)
     do {
         try body(mpi)
         mpi.finalize()
@@ -37,6 +38,13 @@ func withCommunicator(_ body: (any Communicator) throws -> Void) throws {
         exit(exitStatus(for: error))
     } catch {
         guard mpi.size > 1 else { mpi.finalize(); throw error }
+        // Every rank failed at once (a bad flag value, a missing file on every node): said once,
+        // by rank 0, and every rank exits. Otherwise this rank's error ends the whole job.
+        if mpi.allRanksFailed(within: 5) {
+            if mpi.isRoot { printError(errorMessage(for: error)) }
+            mpi.finalize()
+            exit(exitStatus(for: error))
+        }
         printError("rank \(mpi.rank) of \(mpi.size): \(errorMessage(for: error))")
         mpi.abort(code: exitStatus(for: error))
     }

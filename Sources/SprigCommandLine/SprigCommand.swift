@@ -11,7 +11,7 @@ struct SprigCommand: ParsableCommand {
         commandName: "sprig",
         abstract: "Truly sparse neural networks: CSR training on one process or many, and the Sparse DNN Graph Challenge.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, ChallengeCommand.self, GPUInfoCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ChallengeCommand.self, CacheCommand.self, GPUInfoCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self])
 
     static func main() {
         BLASKernelCheck.reexecuteWithBetterKernelsIfNeeded()

@@ -10,10 +10,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a sparse MLP with CSR weights.",
         discussion: """
-        Sparse layers hold only their nonzeros (CSR); a layer of density 1 is dense (BLAS).
-        Per-layer densities come from --densities, or from --overall-density with the
-        Erdős–Rényi allocation. Example:
-          sprig train --layer-sizes 784,1024,512,10 --overall-density 0.05 --epochs 10
+        Sparse layers hold only their nonzeros (CSR); a layer of density 1 is dense (BLAS). \
+        Per-layer densities come from --densities, or from --overall-density with the Erdős–Rényi allocation.
+        Example: sprig train --layer-sizes 784,1024,512,10 --overall-density 0.05 --epochs 10
         """)
 
     @OptionGroup var arguments: TrainArguments

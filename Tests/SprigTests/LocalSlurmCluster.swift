@@ -40,10 +40,12 @@ struct LocalSlurmCluster {
         try TestFiles.run(["env", "SLURM_CONF=\(Self.state)/slurm.conf"] + environment + ["timeout", "120"] + arguments)
     }
 
-    /// Submits `script` (a path) from `directory` with these sbatch options and environment
-    /// variables (NAME=value; sbatch exports the whole environment); returns the job id.
-    func submit(_ script: String, in directory: String, options: [String], environment: [String] = []) throws -> String {
-        let result = try slurm(["sbatch", "--parsable", "-D", directory] + options + [script], environment: environment)
+    /// Submits `script` (a path) from `directory` with these sbatch options, the script's own
+    /// `arguments` (sprig's, for the training scripts) and environment variables (NAME=value;
+    /// sbatch exports the whole environment); returns the job id.
+    func submit(_ script: String, in directory: String, options: [String], arguments: [String] = [],
+                environment: [String] = []) throws -> String {
+        let result = try slurm(["sbatch", "--parsable", "-D", directory] + options + [script] + arguments, environment: environment)
         guard result.status == 0, let id = result.output.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
               !id.isEmpty else {
             throw TestFiles.MissingRequirement(description: "sbatch \(script) failed (\(result.status)): \(result.errors)")

@@ -4,10 +4,13 @@ import XCTest
 
 /// cluster/slurm's batch scripts, unchanged, on a real Slurm cluster on this machine
 /// (`LocalSlurmCluster`: two namespace nodes over TCP where namespaces are allowed): the
-/// weights of plain mpirun, the scaling job array's rows, scancel's final checkpoint resuming
-/// bitwise, a requeued job resuming by itself, a failing rank's exit code in sacct, and srun
-/// without an MPI interface refused. The cluster comes up once for the class and is torn down
-/// after it, also when a test fails.
+/// README's Slurm examples run as written, the weights of plain mpirun, the scaling job array's
+/// rows, scancel's final checkpoint resuming bitwise, a requeued job resuming by itself, a
+/// failing rank's exit code in sacct, srun without an MPI interface refused, the binary found
+/// from the script's repository (or one error line), and local-down.sh with jobs still queued.
+/// sprig's arguments go to the scripts as their own (never through --export, which splits at
+/// commas). The cluster comes up once for the class and is torn down after it, also when a
+/// test fails.
 final class SlurmTests: XCTestCase {
     nonisolated(unsafe) private static var cluster: LocalSlurmCluster?
     nonisolated(unsafe) private static var failure: Error?
@@ -62,13 +65,15 @@ final class SlurmTests: XCTestCase {
         let reference = try mpirun(ranks, job(dir, "reference", epochs: 2, threads: 1))
         XCTAssertEqual(reference.status, 0, reference.errors)
         for (script, name) in [("train.sbatch", "srun"), ("train-mpirun.sbatch", "mpirun")] {
-            let id = try cluster.submit("\(scripts)/\(script)", in: dir, options: perNode(cluster), environment: [
-                "SPRIG=\(CommandLineTests.binary)", "SPRIG_PROGRESS_SECONDS=0",
-                "SPRIG_ARGS=" + job(dir, name, epochs: 2, ["--checkpoint-every", "1"]).joined(separator: " ")])
+            let id = try cluster.submit("\(scripts)/\(script)", in: dir, options: perNode(cluster),
+                                        arguments: job(dir, name, epochs: 2, ["--checkpoint-every", "1"]),
+                                        environment: ["SPRIG=\(CommandLineTests.binary)", "SPRIG_PROGRESS_SECONDS=0"])
             let rows = try cluster.wait(for: id)
             let log = try output(dir, job: id)
             XCTAssertEqual(rows.first?[1], "COMPLETED", "\(script): \(rows)\n\(log)")
             XCTAssertTrue(log.contains("by \(name)"), log)
+            // mpirun gets -x only for variables that are set (it warns of an unset one).
+            XCTAssertFalse(log.contains("LD_LIBRARY_PATH"), log)
             // Threads from --cpus-per-task=1 (otherwise each rank would take the node's cores).
             XCTAssertTrue(log.contains(ranks > 1 ? "\(ranks) ranks × 1 thread" : "1 thread"), log)
             // 20 steps per epoch, a progress line after each but the last, from rank 0 only.
@@ -90,8 +95,8 @@ final class SlurmTests: XCTestCase {
         let array = try cluster.submit("\(scripts)/scaling-array.sbatch", in: LocalSlurmCluster.repository,
                                        options: ["--array=\(tasks)", "-N", "\(cluster.nodes)", "--cpus-per-task=1", "--time=5",
                                                  "-o", "\(dir)/scaling-%A-%a.out"],
-                                       environment: ["SPRIG=\(CommandLineTests.binary)", "SPRIG_SCALING_DIR=\(dir)/sweep",
-                                                     "SPRIG_SCALING_ARGS=--layer-sizes 256,64,10 --train-size 400 --batch 20 --epochs 2"])
+                                       arguments: ["--layer-sizes", "256,64,10", "--train-size", "400", "--batch", "20", "--epochs", "2"],
+                                       environment: ["SPRIG=\(CommandLineTests.binary)", "SPRIG_SCALING_DIR=\(dir)/sweep"])
         let gather = try cluster.submit("--wrap=cluster/scaling.sh --gather \(dir)/sweep --no-plots", in: LocalSlurmCluster.repository,
                                         options: ["--dependency=afterany:\(array)", "-N", "1", "--time=5", "-o", "\(dir)/gather.out"])
         let rows = try cluster.wait(for: array, records: cluster.nodes == 2 ? 6 : 3, timeout: 180)
@@ -146,9 +151,9 @@ final class SlurmTests: XCTestCase {
         let cluster = try localCluster()
         let dir = try TestFiles.makeDirectory(self)
         let epochs = 40
-        let id = try cluster.submit("\(scripts)/\(script)", in: dir, options: perNode(cluster), environment: [
-            "SPRIG=\(CommandLineTests.binary)",
-            "SPRIG_ARGS=" + job(dir, "cancelled", epochs: epochs, ["--checkpoint-every", "1"]).joined(separator: " ")])
+        let id = try cluster.submit("\(scripts)/\(script)", in: dir, options: perNode(cluster),
+                                    arguments: job(dir, "cancelled", epochs: epochs, ["--checkpoint-every", "1"]),
+                                    environment: ["SPRIG=\(CommandLineTests.binary)"])
         let checkpoints = "\(dir)/checkpoints/job-\(id)"
         try waitForCheckpoint(checkpoints, job: id, cluster: cluster)
         XCTAssertEqual(try cluster.slurm(["scancel"] + scancel + [id]).status, 0, file: file, line: line)
@@ -179,9 +184,9 @@ final class SlurmTests: XCTestCase {
         let cluster = try localCluster()
         let dir = try TestFiles.makeDirectory(self)
         let epochs = 30
-        let id = try cluster.submit("\(scripts)/train.sbatch", in: dir, options: perNode(cluster), environment: [
-            "SPRIG=\(CommandLineTests.binary)",
-            "SPRIG_ARGS=" + job(dir, "requeued", epochs: epochs, ["--checkpoint-every", "1", "--metrics", "\(dir)/metrics.jsonl"]).joined(separator: " ")])
+        let id = try cluster.submit("\(scripts)/train.sbatch", in: dir, options: perNode(cluster),
+                                    arguments: job(dir, "requeued", epochs: epochs, ["--checkpoint-every", "1", "--metrics", "\(dir)/metrics.jsonl"]),
+                                    environment: ["SPRIG=\(CommandLineTests.binary)"])
         try waitForCheckpoint("\(dir)/checkpoints/job-\(id)", job: id, cluster: cluster)
         XCTAssertEqual(try cluster.slurm(["scontrol", "requeue", id]).status, 0)
         // A requeued job waits before it is eligible again; let it start now.
@@ -215,6 +220,7 @@ final class SlurmTests: XCTestCase {
             exec "\(CommandLineTests.binary)" "$@"
             """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
+        // sprig's arguments the old way, SPRIG_ARGS without arguments to the script (still honoured).
         let id = try cluster.submit("\(scripts)/train.sbatch", in: dir, options: perNode(cluster), environment: [
             "SPRIG=\(wrapper)", "SPRIG_ARGS=" + job(dir, "failed", epochs: 2).joined(separator: " ")])
         let rows = try cluster.wait(for: id)
@@ -240,5 +246,235 @@ final class SlurmTests: XCTestCase {
                        result.errors)
         XCTAssertTrue(result.errors.contains("--mpi=pmix"), result.errors)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/alone.npz"))
+    }
+
+    // MARK: The README's examples, the binary, teardown
+
+    /// The code block after `<!-- slurm-examples` in README.md's "## Slurm" section.
+    private func readmeSlurmExamples() throws -> String {
+        let readme = try String(contentsOfFile: "\(LocalSlurmCluster.repository)/README.md", encoding: .utf8)
+        guard let section = readme.range(of: "\n## Slurm\n"),
+              let marker = readme.range(of: "<!-- slurm-examples", range: section.upperBound..<readme.endIndex),
+              let open = readme.range(of: "```sh\n", range: marker.upperBound..<readme.endIndex),
+              let close = readme.range(of: "\n```", range: open.upperBound..<readme.endIndex) else {
+            throw TestFiles.MissingRequirement(description: "README.md has no ```sh block after <!-- slurm-examples in its ## Slurm section")
+        }
+        return String(readme[open.upperBound..<close.lowerBound])
+    }
+
+    /// The number of tasks of `--array=A-B[%N]` (comma-separated ranges too) in `words`; 1 without it.
+    private func arrayTasks(_ words: [String]) -> Int {
+        guard let array = words.first(where: { $0.hasPrefix("--array=") }) else { return 1 }
+        let ranges = array.dropFirst("--array=".count).split(separator: "%").first ?? ""
+        return ranges.split(separator: ",").reduce(0) { count, range in
+            let bounds = range.split(separator: "-").compactMap { Int($0) }
+            return count + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 1)
+        }
+    }
+
+    /// README.md's Slurm examples, run as written: the block's lines, by bash, from a directory
+    /// laid out like the repository (a copy of cluster/, so that no job writes into the
+    /// checkout), with SPRIG naming the binary (the one thing substituted) and `sbatch` a shell
+    /// function that calls the real one and records each job. Every job and array task ends
+    /// COMPLETED in sacct, with the files its line promises: the ranks' report in
+    /// slurm-<id>.out, the weights of --save-weights, the checkpoints of --checkpoint-every, the
+    /// array's task rows and the gathered CSV (plots or the note saying how to draw them,
+    /// nothing installed).
+    func testReadmeSlurmExamplesRunAsWritten() throws {
+        let cluster = try localCluster()
+        guard cluster.nodes >= 2 else {
+            throw TestFiles.MissingRequirement(description: "the README's Slurm examples ask for 2 nodes; the local cluster has 1 here (no network namespaces)")
+        }
+        let block = try readmeSlurmExamples()
+        XCTAssertFalse(block.contains("--export") || block.contains("SPRIG_ARGS"), "sprig's arguments go to the scripts as theirs: \(block)")
+        let commands = block.split(separator: "\n").map { $0.components(separatedBy: " #").first ?? "" }
+        let sbatchLines = commands.map { line in line.split(whereSeparator: { c in c == " " || c == "(" }).filter { word in word == "sbatch" }.count }
+            .reduce(0, +)
+        XCTAssertGreaterThanOrEqual(sbatchLines, 3, block)
+
+        let dir = try TestFiles.makeDirectory(self)
+        let copy = try TestFiles.run(["cp", "-R", "\(LocalSlurmCluster.repository)/cluster", "\(dir)/cluster"])
+        XCTAssertEqual(copy.status, 0, copy.errors)
+        let jobs = "\(dir)/jobs.tsv"
+        let script = #"""
+            set -euo pipefail
+            cd "$(dirname "$0")"
+            # The real sbatch; each job's id (the last word it prints) and arguments recorded.
+            sbatch() { local out; out=$(command sbatch "$@") || return; printf '%s\n' "$out"; printf '%s\t%s\n' "${out##* }" "$*" >> jobs.tsv; }
+
+            """# + block + "\n"
+        try script.write(toFile: "\(dir)/readme-examples.sh", atomically: true, encoding: .utf8)
+        let run = try cluster.slurm(["bash", "\(dir)/readme-examples.sh"], environment: ["SPRIG=\(CommandLineTests.binary)"])
+        XCTAssertEqual(run.status, 0, "the README's lines failed:\n\(run.output)\n\(run.errors)")
+
+        let submitted = ((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").split(separator: "\n").map { line -> (id: String, words: [String]) in
+            let fields = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            return (String(fields[0].split(separator: ";").first ?? ""), fields.count > 1 ? fields[1].split(separator: " ").map(String.init) : [])
+        }
+        XCTAssertEqual(submitted.count, sbatchLines, "jobs submitted: \(submitted)\n\(run.output)\n\(run.errors)")
+        func logs() -> String {
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".out") }.sorted()
+                .map { "\($0):\n" + ((try? String(contentsOfFile: "\(dir)/\($0)", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        }
+        for job in submitted {
+            let words = job.words
+            func value(_ flag: String) -> String? {
+                words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+            }
+            let tasks = arrayTasks(words)
+            let rows = try cluster.wait(for: job.id, records: tasks, timeout: 180)
+            let records = rows.filter { !$0[0].contains(".") }
+            XCTAssertEqual(records.map { $0[1] }, Array(repeating: "COMPLETED", count: tasks), "\(words): \(rows)\n\(logs())")
+            if words.contains(where: { $0.hasSuffix("/train.sbatch") || $0.hasSuffix("/train-mpirun.sbatch") }) {
+                let log = (try? output(dir, job: job.id)) ?? ""
+                XCTAssertTrue(log.contains("sprig job \(job.id): \(cluster.nodes) ranks on "), log)
+                if let epochs = value("--epochs") { XCTAssertTrue(log.contains("epoch \(epochs)/\(epochs) "), log) }
+                XCTAssertFalse(log.contains("error:") || log.contains("LD_LIBRARY_PATH"), log)
+            }
+            if let weights = value("--save-weights") {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(weights)"), "\(words): no \(weights)\n\(logs())")
+            }
+            if words.contains("--checkpoint-every") {
+                XCTAssertFalse(try CheckpointFile.list(directory: "\(dir)/checkpoints/job-\(job.id)").isEmpty, "\(words)")
+            }
+            if words.contains(where: { $0.hasSuffix("/scaling-array.sbatch") }) {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/scaling-\(job.id)")) ?? []
+                XCTAssertEqual(files.filter { $0.hasPrefix("task-") }.count, tasks, "\(files)\n\(logs())")
+            }
+            if let gathered = value("--gather") {
+                let lines = try String(contentsOfFile: "\(dir)/\(gathered)/scaling.csv", encoding: .utf8).split(separator: "\n")
+                XCTAssertEqual(lines.first, "mode,ranks,density,examples_per_second,compute_seconds,communication_seconds,bytes_per_step,efficiency")
+                let taskRows = ((try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/\(gathered)")) ?? []).filter { $0.hasPrefix("task-") }
+                    .map { ((try? String(contentsOfFile: "\(dir)/\(gathered)/\($0)", encoding: .utf8)) ?? "").split(separator: "\n").count - 1 }
+                XCTAssertEqual(lines.count - 1, taskRows.reduce(0, +), "\(lines)")
+                XCTAssertGreaterThan(lines.count, 1)
+                let log = (try? output(dir, job: job.id)) ?? ""
+                XCTAssertTrue(log.contains("wrote ") || log.contains("note: scaling.sh: no plots"), log)
+                XCTAssertFalse(log.contains("pip") || log.contains("installing"), "the gathering job installed something: \(log)")
+            }
+        }
+    }
+
+    /// Submitted from another directory with SPRIG unset, a batch script takes the sprig of the
+    /// repository it is in (found from the job's command: a copy of cluster/slurm in a folder
+    /// whose name has a space, named by a relative path, its .build/release/sprig a link to the
+    /// binary); without one there or in the submit directory, the job ends before any rank
+    /// starts with one error line naming both places and how to build, FAILED 66:0 in sacct.
+    func testTrainScriptsFindTheirRepositorysSprigOrSayHowToBuildIt() throws {
+        let cluster = try localCluster()
+        let dir = try TestFiles.makeDirectory(self)
+        let built = "\(dir)/built repo", bare = "\(dir)/bare repo", elsewhere = "\(dir)/elsewhere"
+        for root in [built, bare] {
+            try FileManager.default.createDirectory(atPath: "\(root)/cluster", withIntermediateDirectories: true)
+            let copy = try TestFiles.run(["cp", "-R", scripts, "\(root)/cluster/slurm"])
+            XCTAssertEqual(copy.status, 0, copy.errors)
+        }
+        try FileManager.default.createDirectory(atPath: "\(built)/.build/release", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(built)/.build/release/sprig", withDestinationPath: CommandLineTests.binary)
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        for script in ["train.sbatch", "train-mpirun.sbatch"] {
+            for root in [built, bare] {
+                let name = (root == built ? "built-" : "bare-") + script
+                // sbatch runs in `elsewhere` (the submit directory), the script named relative to it.
+                let path = "../\((root as NSString).lastPathComponent)/cluster/slurm/\(script)"
+                var command = ["env", "-C", elsewhere, "sbatch", "--parsable"]
+                command += perNode(cluster)
+                command += [path] + job(elsewhere, name, epochs: 1)
+                let submitted = try cluster.slurm(command, environment: ["SPRIG="])
+                XCTAssertEqual(submitted.status, 0, submitted.errors)
+                let id = String(submitted.output.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let rows = try cluster.wait(for: id)
+                let log = (try? output(elsewhere, job: id)) ?? ""
+                let record = try XCTUnwrap(rows.first { $0[0] == id }, "\(rows)")
+                if root == built {
+                    XCTAssertEqual(record[1], "COMPLETED", "\(name): \(rows)\n\(log)")
+                    XCTAssertTrue(FileManager.default.fileExists(atPath: "\(elsewhere)/\(name).npz"), log)
+                } else {
+                    XCTAssertEqual(record[1], "FAILED", "\(name): \(rows)\n\(log)")
+                    XCTAssertEqual(record[2], "66:0", "\(name): \(rows)")
+                    let lines = log.split(separator: "\n")
+                    XCTAssertEqual(lines.count, 1, log)
+                    XCTAssertTrue(log.hasPrefix("error: \(script): sprig not found at "), log)
+                    XCTAssertTrue(log.contains("bare repo/.build/release/sprig or ") && log.contains("elsewhere/.build/release/sprig;"), log)
+                    XCTAssertTrue(log.contains("build it with `swift build -c release` in the repository, or set SPRIG=/path/to/sprig"), log)
+                    XCTAssertFalse(log.contains("execve"), log)
+                }
+            }
+        }
+    }
+
+    /// While the local cluster's namespace hosts are up (cluster/netns-up.sh's, the Slurm
+    /// nodes), launch.sh takes them for this machine: hostfiles/netns-cluster gets the native
+    /// build, quietly; a hostfile that also names a host elsewhere gets the portable build, with
+    /// one line naming that host.
+    func testLaunchTakesTheNamespaceHostsForThisMachine() throws {
+        let cluster = try localCluster()
+        guard cluster.nodes >= 2 else {
+            throw TestFiles.MissingRequirement(description: "network namespaces are not permitted here: \(cluster.banner)")
+        }
+        let root = LocalSlurmCluster.repository
+        let local = try TestFiles.run(["\(root)/launch.sh", "--dry-run", "-np", "4", "--hostfile", "\(root)/hostfiles/netns-cluster", "--", "train"])
+        XCTAssertEqual(local.status, 0, local.errors)
+        XCTAssertTrue(local.output.contains("# build: swift build -c release \n"), local.output)
+        XCTAssertTrue(local.output.contains(" \(root)/.build/release/sprig train") && !local.output.contains("portable"), local.output)
+        XCTAssertFalse(local.errors.contains("portable"), local.errors)
+
+        let dir = try TestFiles.makeDirectory(self)
+        try "10.213.47.11 slots=2\nsprig-h2 slots=2\nnode-elsewhere-7 slots=2\n".write(toFile: "\(dir)/mixed", atomically: true, encoding: .utf8)
+        let mixed = try TestFiles.run(["\(root)/launch.sh", "--dry-run", "-np", "4", "--hostfile", "\(dir)/mixed", "--", "train"])
+        XCTAssertEqual(mixed.status, 0, mixed.errors)
+        XCTAssertTrue(mixed.output.contains(" \(root)/.build-portable/release/sprig train"), mixed.output)
+        let notes = mixed.errors.split(separator: "\n").filter { $0.contains("portable") }
+        XCTAssertEqual(notes.count, 1, mixed.errors)
+        XCTAssertTrue(notes.first?.contains("host node-elsewhere-7 of the hostfile is not this machine") == true, mixed.errors)
+    }
+
+    /// `cluster/scaling.sh --help` prints its usage, not lines of the script.
+    func testScalingHelpIsItsUsage() throws {
+        let help = try TestFiles.run(["\(LocalSlurmCluster.repository)/cluster/scaling.sh", "--help"])
+        XCTAssertEqual(help.status, 0, help.errors)
+        XCTAssertTrue(help.output.hasPrefix("usage: cluster/scaling.sh "), help.output)
+        XCTAssertTrue(help.output.contains("--gather DIR"), help.output)
+        XCTAssertFalse(help.output.contains("set -euo") || help.output.contains("ROOT="), help.output)
+    }
+
+    /// cluster/slurm/local-down.sh while a job runs and two wait for its nodes, run as a user
+    /// who sourced the env file does (its caller, here `timeout`, carries the cluster's marker
+    /// variable, which the script must not take for one of the cluster's processes): one run
+    /// stops every job and daemon and removes the namespaces and the state directory, status 0,
+    /// nothing on stderr. The cluster then comes up again for the other tests.
+    func testLocalDownWithJobsStillQueuedLeavesNothing() throws {
+        let cluster = try localCluster()
+        let dir = try TestFiles.makeDirectory(self)
+        var ids: [String] = []
+        for name in ["running", "waiting", "waiting-too"] {
+            ids.append(try cluster.submit("\(scripts)/train.sbatch", in: dir, options: perNode(cluster) + ["--exclusive"],
+                                          arguments: job(dir, name, epochs: 500, ["--checkpoint-every", "1"]),
+                                          environment: ["SPRIG=\(CommandLineTests.binary)"]))
+        }
+        let start = Date()
+        while try cluster.queueState(ids[0]) != "RUNNING" && Date().timeIntervalSince(start) < 60 { usleep(100_000) }
+        XCTAssertEqual(try cluster.queueState(ids[1]), "PENDING")
+
+        // The cluster goes down here: it comes up again after the test, whatever happens in it.
+        SlurmTests.cluster = nil
+        addTeardownBlock {
+            if SlurmTests.cluster == nil {
+                do { SlurmTests.cluster = try LocalSlurmCluster.up() } catch { SlurmTests.failure = error }
+            }
+        }
+        let marker = "SPRIG_LOCAL_SLURM=\(LocalSlurmCluster.state)"
+        let down = try TestFiles.run(["env", marker, "timeout", "120", "\(LocalSlurmCluster.repository)/cluster/slurm/local-down.sh"])
+        XCTAssertEqual(down.status, 0, down.errors)
+        XCTAssertEqual(down.errors, "", "stderr")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: LocalSlurmCluster.state), "the state directory is still there")
+        let namespaces = try TestFiles.run(["ip", "netns", "list"]).output
+        XCTAssertFalse(namespaces.contains("sprig-h"), "namespaces left: \(namespaces)")
+        // No process of the cluster (daemons, slurmstepd, ranks: all carry the marker) is left;
+        // unless this test process carries it too (started from a shell that sourced the env file).
+        if ProcessInfo.processInfo.environment["SPRIG_LOCAL_SLURM"] == nil {
+            let left = try TestFiles.run(["sh", "-c", "grep -lxzF \"$1\" /proc/[0-9]*/environ 2>/dev/null; true", "sh", marker])
+            XCTAssertEqual(left.output, "", "processes of the cluster still run")
+        }
     }
 }

@@ -114,8 +114,16 @@ final class SurfaceHardeningTests: XCTestCase {
         let dir = try TestFiles.makeDirectory(self)
         let made = try sprig(tiny(["--layers", "ReLU;BatchNorm;Linear", "--epochs", "1", "--save-weights", dir + "/bn.npz"]))
         XCTAssertEqual(made.status, 0, made.errors)
-        let result = try sprig(tiny(["--epochs", "1", "--load-weights", dir + "/bn.npz"]))   // --layers left out: no batch norm
-        assertOneErrorLine(result, status: 1, mentions: ["bn.npz", "array beta1 belongs to no layer"])
+        // The file describes its layers: other --layers beside it are refused naming both.
+        let other = try sprig(tiny(["--epochs", "1", "--load-weights", dir + "/bn.npz", "--layers", "ReLU;Linear"]))
+        assertOneErrorLine(other, status: 64, mentions: ["--layers", "differs from the model file's", "batch-norm", "bn.npz"])
+        // A file without its description (an older sprig's): the flags give the layers, and
+        // arrays for a layer they lack are refused.
+        var arrays = try NPZArchive.read(path: dir + "/bn.npz")
+        arrays[ModelDescription.arrayName] = nil
+        try NPZArchive.write(arrays.map { (name: $0.key, array: $0.value) }, to: dir + "/old.npz")
+        let result = try sprig(tiny(["--epochs", "1", "--load-weights", dir + "/old.npz"]))   // --layers left out: no batch norm
+        assertOneErrorLine(result, status: 1, mentions: ["old.npz", "array beta1 belongs to no layer"])
     }
 
     // Smaller: the compaction record of a shrunk network survives saving and loading, so a
@@ -141,6 +149,19 @@ final class SurfaceHardeningTests: XCTestCase {
         arrays["kept1"] = NPYArray(.int32([1, 9, 7]))   // beyond the original 8, and not ascending
         try NPZArchive.write(arrays.map { (name: $0.key, array: $0.value) }, to: dir + "/bad.npz")
         assertSprigError(try WeightsFile.load(path: dir + "/bad.npz", configuration: given), kind: .format, mentions: ["kept", "hidden layer 1"])
+    }
+
+    // Issue 26: an error every rank meets at once (a model file that is not there, a flag
+    // that disagrees with it) is printed once, by rank 0, without MPI_ABORT; an error of one
+    // rank alone still names its rank and ends the job.
+    func testAnErrorOfEveryRankIsPrintedOnceUnderMPI() throws {
+        let everyRank = try mpirun(2, ["evaluate", "--model", "/nonexistent/model.npz", "--threads", "1"], timeout: 60)
+        XCTAssertNotEqual(everyRank.status, 0)
+        let lines = everyRank.errors.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        XCTAssertEqual(lines.count, 1, everyRank.errors)
+        XCTAssertTrue(lines.first?.contains("/nonexistent/model.npz") == true, everyRank.errors)
+        XCTAssertFalse(everyRank.errors.contains("MPI_ABORT"), everyRank.errors)
+        XCTAssertFalse(everyRank.errors.contains("rank 0 of 2"), everyRank.errors)
     }
 
     // Smaller: the optimizer's messages name what was typed and the part that is wrong.

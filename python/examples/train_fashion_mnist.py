@@ -17,6 +17,9 @@ model = sprig.MLP([784, 1024, 512, 10], overall_density=0.01, layers="ReLU;ReLU;
 # %%
 history = model.fit(x_train, y_train, epochs=10, batch_size=100, validation=(x_test, y_test), progress=True)
 print(f"test accuracy after {len(history)} epochs: {100 * history[-1]['test_accuracy']:.2f} %")
+print(model)                                                  # MLP([784, 1024, 512, 10], …) — trained 10 epochs on uint8 features
+labels = model.predict(x_test)                                # class indices; predict_proba(x_test) gives probabilities
+print(f"model.score: {100 * model.score(x_test, y_test):.2f} %, first predictions {labels[:10]}")
 
 # %%
 import matplotlib

@@ -47,15 +47,15 @@ def test_copies_are_independent_models_and_never_free_twice():
         (x, y), _ = sprig.datasets.fashion_mnist()
         m = sprig.MLP([784, 64, 10], overall_density=0.1)
         m.fit(x[:500], y[:500], epochs=1, threads=1)
-        before = m.predict(x[:20])
+        before = m.decision_function(x[:20])
         shallow, deep = copy.copy(m), copy.deepcopy(m)
         pickled = pickle.loads(pickle.dumps(m))
         del m
         for other in (shallow, deep, pickled):
-            assert np.array_equal(other.predict(x[:20]), before), "a copy predicts what the original did"
+            assert np.array_equal(other.decision_function(x[:20]), before), "a copy predicts what the original did"
         shallow.fit(x[500:1000], y[500:1000], epochs=1, threads=1)
-        assert not np.array_equal(shallow.predict(x[:20]), before)
-        assert np.array_equal(deep.predict(x[:20]), before), "training one copy leaves the others"
+        assert not np.array_equal(shallow.decision_function(x[:20]), before)
+        assert np.array_equal(deep.decision_function(x[:20]), before), "training one copy leaves the others"
         print("ok")
     """)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
@@ -66,7 +66,7 @@ def test_pickle_keeps_weights_normalisation_and_feature_kind(small, tmp_path):
     model = sprig.MLP(SIZES, **NETWORK)
     model.fit(x, y, epochs=1, threads=2)
     loaded = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(loaded.predict(xt), model.predict(xt))
+    np.testing.assert_array_equal(loaded.decision_function(xt), model.decision_function(xt))
     with pytest.raises(ValueError, match="uint8"):
         loaded.predict(xt.astype(np.float32))   # fitted on uint8: the kind travels with the pickle
     model.save(tmp_path / "a.npz")
@@ -156,7 +156,7 @@ def test_a_network_too_large_for_the_machine_raises_instead_of_aborting():
 
 def test_a_real_sigint_stops_fit_after_the_current_step_and_keeps_the_model():
     code = textwrap.dedent("""
-        import sys, numpy as np, sprig
+        import signal, sys, numpy as np, sprig
         (x, y), _ = sprig.datasets.fashion_mnist()
         m = sprig.MLP([784, 64, 10], overall_density=0.1)
         def started(event):
@@ -164,7 +164,9 @@ def test_a_real_sigint_stops_fit_after_the_current_step_and_keeps_the_model():
         try:
             history = m.fit(x[:2000], y[:2000], epochs=400, threads=1, progress=True, callbacks=[started])
         except KeyboardInterrupt:
-            out = m.predict(x[:10])
+            # fit stops within a step; the Ctrl-C pressed after it returned reach Python, as they should
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            out = m.decision_function(x[:10])
             assert np.all(np.isfinite(out))
             print("interrupted", flush=True)
             sys.exit(0)
@@ -252,17 +254,17 @@ def test_a_fit_whose_loss_becomes_non_finite_keeps_the_last_good_model(small, tm
     x, y, xt, yt = small
     model = sprig.MLP(SIZES, **NETWORK)
     model.fit(x, y, epochs=1, threads=2)
-    before = model.predict(xt)
+    before = model.decision_function(xt)
     model.save(tmp_path / "before.npz")
     with pytest.raises(sprig.SprigError, match="last good state"):
         model.fit(x, y, epochs=2, threads=2, learning_rate=1e30)
-    np.testing.assert_array_equal(model.predict(xt), before)
+    np.testing.assert_array_equal(model.decision_function(xt), before)
     model.save(tmp_path / "after.npz")   # refused while the weights were NaN
     a, b = np.load(tmp_path / "before.npz"), np.load(tmp_path / "after.npz")
     for name in a.files:
         assert a[name].tobytes() == b[name].tobytes(), name
     model.fit(x, y, epochs=1, threads=2)   # and it trains on
-    assert np.all(np.isfinite(model.predict(xt)))
+    assert np.all(np.isfinite(model.decision_function(xt)))
 
 
 # 7. batch norm statistics
@@ -283,7 +285,7 @@ def test_invalid_batch_norm_statistics_are_refused_naming_the_array(small, tmp_p
     np.savez(tmp_path / "overflow.npz", **arrays)
     overflowing = sprig.MLP.load(tmp_path / "overflow.npz", SIZES, layers=layers)
     with pytest.raises(sprig.SprigError, match="not finite"):
-        overflowing.evaluate(xt.astype(np.float32), yt)
+        overflowing.evaluate(xt, yt)
 
 
 # 11. keywords honoured or refused
@@ -319,4 +321,33 @@ def test_a_callback_that_uses_the_model_during_fit_gets_an_error_not_a_race(smal
     model = sprig.MLP(SIZES, **NETWORK)
     with pytest.raises(ValueError, match="busy"):
         model.fit(x, y, epochs=2, threads=2, callbacks=[lambda event: model.predict(xt)])
-    assert np.all(np.isfinite(model.predict(xt)))   # usable again once fit returned
+    assert np.all(np.isfinite(model.decision_function(xt)))   # usable again once fit returned
+
+
+# issue 26: a model saved by fit or by `sprig train`, loaded in a fresh process, predicts bitwise alike
+
+def test_a_saved_model_predicts_bitwise_alike_in_a_fresh_process(small, tmp_path, sprig_binary):
+    x, y, xt, yt = small
+    model = sprig.MLP(SIZES, layers="AllReLU(0.6);Linear", **NETWORK)
+    model.fit(x, y, epochs=1, threads=2)
+    model.save(tmp_path / "fit.npz")
+    np.save(tmp_path / "xt.npy", xt)
+    np.save(tmp_path / "in_process.npy", model.decision_function(xt))
+    result = child(f"""
+        import numpy as np, sprig
+        model = sprig.MLP.load("{tmp_path}/fit.npz")   # no sizes, layers or normalisation given
+        np.save("{tmp_path}/fresh.npy", model.decision_function(np.load("{tmp_path}/xt.npy")))
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert np.load(tmp_path / "fresh.npy").tobytes() == np.load(tmp_path / "in_process.npy").tobytes()
+    # The command line's model: `sprig predict` and Python's load give the same bits.
+    trained = subprocess.run([sprig_binary, "train", "--layer-sizes", "784,64,10", "--densities", "0.1,1", "--epochs", "1",
+                              "--train-size", "1000", "--threads", "2", "--save-weights", str(tmp_path / "cli.npz")],
+                             capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    predicted = subprocess.run([sprig_binary, "predict", "--model", str(tmp_path / "cli.npz"), "--size", "200", "--scores",
+                                "--output", str(tmp_path / "cli_scores.npy")], capture_output=True, text=True)
+    assert predicted.returncode == 0, predicted.stderr
+    loaded = sprig.MLP.load(tmp_path / "cli.npz")
+    (_, _), (test_x, _) = sprig.datasets.fashion_mnist()
+    assert np.load(tmp_path / "cli_scores.npy").tobytes() == loaded.decision_function(test_x[:200]).tobytes()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The data sets `sprig train` can read, and where each is found by default.
 public enum DatasetKind: String, Sendable, CaseIterable {
     case fashionMNIST = "fashion-mnist"
@@ -18,12 +20,38 @@ public enum DatasetKind: String, Sendable, CaseIterable {
     /// The Debian package `dataset-fashion-mnist` installs here.
     public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
 
+    /// Where data sets that no package installs are looked for by default: `$SPRIG_DATA`, else
+    /// `$XDG_DATA_HOME/sprig`, else `~/.local/share/sprig` — never the current directory.
+    public static var dataHome: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let given = environment["SPRIG_DATA"], !given.isEmpty { return given }
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return (xdg as NSString).appendingPathComponent("sprig") }
+        return (NSHomeDirectory() as NSString).appendingPathComponent(".local/share/sprig")
+    }
+
     public var defaultDirectory: String? {
         switch self {
         case .fashionMNIST: return DatasetKind.fashionMNISTDirectory
-        case .mnist: return "/usr/share/datasets/mnist"
-        case .cifar10: return "data/cifar-10-batches-bin"
+        case .mnist: return (DatasetKind.dataHome as NSString).appendingPathComponent("mnist")
+        case .cifar10: return (DatasetKind.dataHome as NSString).appendingPathComponent("cifar-10-batches-bin")
         case .synthetic: return nil
+        }
+    }
+
+    /// How to get the data into `directory`, for the message of a missing directory.
+    public func hint(directory: String) -> String {
+        switch self {
+        case .fashionMNIST:
+            return "install the Debian package dataset-fashion-mnist (./launch.sh does), which puts it in \(DatasetKind.fashionMNISTDirectory)"
+        case .mnist:
+            return "put MNIST's four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+                + "t10k-labels-idx1-ubyte.gz, from https://yann.lecun.com/exdb/mnist/ or a mirror) in \(directory), or give --data-dir"
+        case .cifar10:
+            let parent = (directory as NSString).deletingLastPathComponent
+            return "get CIFAR-10's binary version: mkdir -p \(parent) && curl -L https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz "
+                + "| tar xz -C \(parent) (it unpacks cifar-10-batches-bin), or give --data-dir"
+        case .synthetic:
+            return ""
         }
     }
 
@@ -39,10 +67,13 @@ public enum DatasetKind: String, Sendable, CaseIterable {
             try budget.check()
             data = SyntheticDataset.make(featureCount: layerSizes[0], classCount: layerSizes[layerSizes.count - 1],
                                          trainCount: trainSize ?? 10000, testCount: testSize ?? 1000, seed: seed)
-        case .fashionMNIST, .mnist:
-            data = try MNISTLoader.load(directory: directory ?? defaultDirectory!, name: rawValue)
-        case .cifar10:
-            data = try CIFAR10Loader.load(directory: directory ?? defaultDirectory!)
+        case .fashionMNIST, .mnist, .cifar10:
+            let folder = directory ?? defaultDirectory!
+            do {
+                data = self == .cifar10 ? try CIFAR10Loader.load(directory: folder) : try MNISTLoader.load(directory: folder, name: rawValue)
+            } catch SprigError.io(let path, let reason) where reason == "data directory not found" {
+                throw SprigError.io(path: path, reason: "\(rawValue) data directory not found: " + hint(directory: folder))
+            }
         }
         if let n = trainSize, self != .synthetic { data.train = data.train.subset(n) }
         if let n = testSize, self != .synthetic { data.test = data.test.subset(n) }

@@ -1,6 +1,6 @@
 /// A scalar affine normalization `x ← (x − mean) / standardDeviation`, applied to every
 /// feature of every example (one mean and one deviation for the whole data set).
-public struct Normalization: Sendable, Equatable {
+public struct Normalization: Sendable, Equatable, Codable {
     public var mean: Float
     public var standardDeviation: Float
 

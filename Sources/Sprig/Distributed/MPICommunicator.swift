@@ -22,9 +22,14 @@ public final class MPICommunicator: Communicator {
 
     /// Whether `finalize` frees `world` (a duplicate made here).
     private let ownsCommunicator: Bool
+    /// A duplicate of the world for `allRanksFailed` alone, so that its barrier never pairs
+    /// with a collective of the run (nil over a caller's communicator).
+    private var failureChannel: MPI_Comm?
 
-    /// Initialises MPI (once, unless another library already has) and returns the world communicator.
-    public init() throws {
+    /// Initialises MPI (once, unless another library already has) and returns the world
+    /// communicator. `failureChannel`: also duplicate the world for `allRanksFailed` (collective:
+    /// every rank must ask alike; the command line does).
+    public init(failureChannel wanted: Bool = false) throws {
         precondition(!MPICommunicator.initialized, "MPI is initialised once per process")
         var already: Int32 = 0
         _ = MPI_Initialized(&already)
@@ -38,6 +43,29 @@ public final class MPICommunicator: Communicator {
         MPICommunicator.initialized = true
         world = sprig_mpi_comm_world()
         (rank, size) = try MPICommunicator.setUp(world)
+        var duplicate: MPI_Comm? = nil
+        if wanted, size > 1, MPI_Comm_dup(world, &duplicate) == sprig_mpi_success() { failureChannel = duplicate }
+    }
+
+    /// After an error on this rank: whether every rank reaches this call within `seconds` (a
+    /// non-blocking barrier on a communicator of its own). When they all do, they all failed
+    /// at the same point — the same flag, file or data on every rank — and rank 0 alone needs
+    /// to say why; when a rank does not come (it is still training, or waits in a collective),
+    /// this rank's error is its own and the job must be aborted.
+    public func allRanksFailed(within seconds: Double) -> Bool {
+        guard let failureChannel else { return size == 1 }
+        var request: MPI_Request? = sprig_mpi_request_null()
+        guard MPI_Ibarrier(failureChannel, &request) == sprig_mpi_success() else { return false }
+        let deadline = Date().addingTimeInterval(seconds)
+        var done: Int32 = 0
+        while done == 0 {
+            guard MPI_Test(&request, &done, sprig_mpi_status_ignore()) == sprig_mpi_success() else { return false }
+            if done == 0 {
+                guard Date() < deadline else { return false }   // the request is left: the job is aborted next
+                usleep(1000)
+            }
+        }
+        return true
     }
 
     /// A communicator over a duplicate of `communicator`, from an MPI its caller initialised
@@ -77,6 +105,10 @@ public final class MPICommunicator: Communicator {
         if ownsCommunicator {
             var communicator: MPI_Comm? = world
             _ = MPI_Comm_free(&communicator)
+        }
+        if failureChannel != nil {
+            _ = MPI_Comm_free(&failureChannel)
+            failureChannel = nil
         }
         if ownsMPI { _ = MPI_Finalize() }
     }

@@ -96,6 +96,14 @@ public struct NPYArray: Sendable, Equatable {
         }
     }
 
+    /// The elements of a uint8 array; throws `SprigError.format` for any other dtype.
+    public func bytes() throws -> [UInt8] {
+        guard case .uint8(let values) = elements else {
+            throw SprigError.format(path: source ?? "array", reason: "expected bytes (|u1) but the array has dtype \(elements.descriptor)")
+        }
+        return values
+    }
+
     /// The elements as `Int`; throws `SprigError.format` for floating-point dtypes.
     public func integers() throws -> [Int] {
         switch elements {

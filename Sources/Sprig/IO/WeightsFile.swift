@@ -18,7 +18,10 @@ import Foundation
 /// On loading, a dense `W{k}` from Nerva or PyTorch-with-masks is accepted: its zeros become
 /// the pattern (a matrix without zeros stays a dense layer).
 public enum WeightsFile {
-    public static func save(_ network: Network, path: String) throws {
+    /// Writes `network` with its description (`ModelDescription`: the configuration, and the
+    /// normalisation, input encoding and training configuration when given).
+    public static func save(_ network: Network, path: String, normalization: Normalization? = nil, input: InputEncoding? = nil,
+                            training: TrainingConfiguration? = nil) throws {
         var arrays: [(name: String, array: NPYArray)] = []
         for (l, layer) in network.linearLayers.enumerated() {
             let k = l + 1
@@ -48,7 +51,49 @@ public enum WeightsFile {
             arrays.append(("original_layer_sizes", NPYArray(.int64(compaction.originalLayerSizes.map(Int64.init)))))
             arrays.append(("original_densities", NPYArray(.float64(compaction.originalDensities))))
         }
+        let description = ModelDescription(network: network.configuration, normalization: normalization, input: input, training: training)
+        arrays.append((ModelDescription.arrayName, NPYArray(.uint8(try description.encoded()))))
         try NPZArchive.write(arrays, to: path)
+    }
+
+    /// A weights file as read: its arrays, its description (nil in files written before Sprig
+    /// kept one, or by another tool) and the layer sizes its arrays hold.
+    public struct Contents {
+        public let path: String
+        let arrays: [String: NPYArray]
+        public let description: ModelDescription?
+        /// D₀, D₁, …, D_L as the weight arrays give them (W1's columns, then each layer's rows).
+        public let layerSizes: [Int]
+    }
+
+    /// Reads `path`: every array, the description (checked), and the layer sizes the
+    /// arrays hold (consecutive layers must fit: W{k+1}'s columns are W{k}'s rows).
+    public static func read(path: String) throws -> Contents {
+        let arrays = try NPZArchive.read(path: path)
+        let description = try arrays[ModelDescription.arrayName].map { try ModelDescription.decode(try $0.bytes(), path: path) }
+        var sizes: [Int] = []
+        var k = 1
+        while true {
+            let shape: [Int]
+            if let given = arrays["W\(k).shape"] {
+                shape = try given.integers()
+            } else if let dense = arrays["W\(k)"] {
+                shape = dense.shape
+            } else {
+                break
+            }
+            guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
+                throw SprigError.format(path: path, reason: "W\(k) has shape \(shape): a layer is K outputs × D inputs")
+            }
+            if sizes.isEmpty { sizes.append(shape[1]) }
+            guard shape[1] == sizes[sizes.count - 1] else {
+                throw SprigError.format(path: path, reason: "W\(k) has \(shape[1]) inputs but layer \(k - 1) has \(sizes[sizes.count - 1]) outputs")
+            }
+            sizes.append(shape[0])
+            k += 1
+        }
+        guard sizes.count >= 2 else { throw SprigError.format(path: path, reason: "no weights: missing array W1 (or W1.data, W1.indices, W1.indptr, W1.shape)") }
+        return Contents(path: path, arrays: arrays, description: description, layerSizes: sizes)
     }
 
     /// The SReLU layers of `network` with their 1-based numbers.
@@ -66,7 +111,12 @@ public enum WeightsFile {
     /// Every array is checked: shapes against `--layer-sizes`, CSR structure (`indptr` first),
     /// and every weight and bias finite; errors name the file, the array and the index.
     public static func load(path: String, configuration: NetworkConfiguration) throws -> Network {
-        let arrays = try NPZArchive.read(path: path)
+        try network(try read(path: path), configuration: configuration)
+    }
+
+    /// The network of `contents` with `configuration`'s sizes and layers (see `load`).
+    public static func network(_ contents: Contents, configuration: NetworkConfiguration) throws -> Network {
+        let arrays = contents.arrays, path = contents.path
         let sizes = configuration.layerSizes
         let layerCount = configuration.layerCount
         func array(_ name: String) throws -> NPYArray {
@@ -153,10 +203,17 @@ public enum WeightsFile {
             biasValues.append(try finiteFloats("b\(k)", bias))
         }
         var configuration = configuration
-        configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }
+        // The densities the network was made with (the description's, whose patterns these are),
+        // else the patterns' own.
+        let made = contents.description?.network.densities
+        if let made, made.count == patterns.count, zip(made, patterns).allSatisfy({ ($0 < 1) == ($1 != nil) }) {
+            configuration.densities = made
+        } else {
+            configuration.densities = patterns.enumerated().map { l, p in p?.density ?? 1 }
+        }
         var used = Set((1...layerCount).flatMap { k in ["W\(k)", "W\(k).data", "W\(k).indices", "W\(k).indptr", "W\(k).shape", "b\(k)"] })
         let keptNames = (1..<layerCount).map { "kept\($0)" }
-        used.formUnion(keptNames + ["original_layer_sizes", "original_densities"])
+        used.formUnion(keptNames + ["original_layer_sizes", "original_densities", ModelDescription.arrayName])
         if arrays["original_layer_sizes"] != nil {
             let compaction = Compaction(originalLayerSizes: try vector("original_layer_sizes").integers(),
                                         originalDensities: try doubles(try vector("original_densities")),

@@ -17,33 +17,75 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
     case tanh
     case sigmoid
 
-    /// Parses `relu`, `leaky_relu:0.1`, `all_relu:0.1`, `clipped_relu:32`, `tanh`, `sigmoid`,
-    /// `identity`/`linear`, given with `flag` (named in errors).
+    /// Parses `relu`, `leaky_relu:0.1`, `all_relu:0.1`, `clipped_relu:32`, `trelu:1e-30`, `tanh`,
+    /// `sigmoid`, `identity`/`linear`, given with `flag` (named in errors). Names are compared as
+    /// `NamedSpecification.key`s (any case, with `-`, `_` or nothing between words) and Nerva's
+    /// `Name(A)` is `name:A`, so `ReLU`, `LeakyReLU(0.1)`, `AllReLU(0.6)` and `TReLU(0.1)` are
+    /// `relu`, `leaky_relu:0.1`, `all_relu:0.6` and `trelu:0.1`. `names` lists every name.
     public init(parsing text: String, flag: String = "--activation") throws {
         let specification = NamedSpecification(text, flag: flag)
-        let name = specification.name
-        func alpha() throws -> Float {
-            let usage = "\(name):ALPHA, e.g. \(name):0.1"
-            try specification.expectParameters(1...1, usage: usage)
-            return try specification.float(0, usage: usage)
+        guard let kind = Name.allCases.first(where: { $0.spellings.contains { NamedSpecification.key($0) == specification.key } }) else {
+            let hint = specification.key == "srelu"
+                ? "SReLU has trainable parameters: give it in --layers, e.g. --layers 'SReLU;SReLU;Linear'"
+                : "unknown activation"
+            throw specification.error("\(hint) (expected relu, leaky_relu:A, all_relu:A, trelu:E, clipped_relu:C, tanh, sigmoid or identity)")
         }
-        switch name {
-        case "identity", "linear", "none": self = .identity
-        case "relu": self = .relu
-        case "leaky_relu", "leakyrelu": self = .leakyReLU(try alpha())
-        case "all_relu", "allrelu": self = .allReLU(try alpha())
-        case "clipped_relu", "clippedrelu", "relu_clip": self = .clippedReLU(try alpha())
-        case "trelu", "truncated_relu": self = .truncatedReLU(try alpha())
-        case "tanh": self = .tanh
-        case "sigmoid", "logistic": self = .sigmoid
-        default:
-            throw specification.error("unknown activation (expected relu, leaky_relu:A, all_relu:A, clipped_relu:C, trelu:E, tanh, sigmoid or identity)")
+        let canonical = kind.spellings[0]
+        guard kind.takesParameter else {
+            try specification.expectParameters(0...0, usage: "\(canonical) without a parameter")
+            self = kind.make(0)
+            return
         }
-        switch self {
-        case .leakyReLU, .allReLU, .clippedReLU, .truncatedReLU: break
-        default: try specification.expectParameters(0...0, usage: "\(name) without a parameter")
+        let usage = "\(canonical):A, e.g. \(canonical):\(kind.example)"
+        try specification.expectParameters(1...1, usage: usage)
+        self = kind.make(try specification.float(0, usage: usage))
+    }
+
+    /// The kinds by name, each with every spelling `init(parsing:)` accepts (the canonical one first).
+    enum Name: CaseIterable {
+        case identity, relu, leakyReLU, allReLU, clippedReLU, truncatedReLU, tanh, sigmoid
+
+        var spellings: [String] {
+            switch self {
+            case .identity: return ["identity", "linear", "none"]
+            case .relu: return ["relu"]
+            case .leakyReLU: return ["leaky_relu"]
+            case .allReLU: return ["all_relu"]
+            case .clippedReLU: return ["clipped_relu", "relu_clip"]
+            case .truncatedReLU: return ["trelu", "truncated_relu"]
+            case .tanh: return ["tanh"]
+            case .sigmoid: return ["sigmoid", "logistic"]
+            }
+        }
+
+        var takesParameter: Bool { [.leakyReLU, .allReLU, .clippedReLU, .truncatedReLU].contains(self) }
+
+        var example: String {
+            switch self {
+            case .clippedReLU: return "32"
+            case .truncatedReLU: return "1e-30"
+            default: return "0.1"
+            }
+        }
+
+        func make(_ parameter: Float) -> Activation {
+            switch self {
+            case .identity: return .identity
+            case .relu: return .relu
+            case .leakyReLU: return .leakyReLU(parameter)
+            case .allReLU: return .allReLU(parameter)
+            case .clippedReLU: return .clippedReLU(parameter)
+            case .truncatedReLU: return .truncatedReLU(parameter)
+            case .tanh: return .tanh
+            case .sigmoid: return .sigmoid
+            }
         }
     }
+
+    /// Every name `init(parsing:)` accepts (any case, `-` or `_` or nothing between words), with
+    /// whether it needs a parameter: what `sprig train --help` and the README must list.
+    public static let names: [(name: String, needsParameter: Bool)] =
+        Name.allCases.flatMap { kind in kind.spellings.map { ($0, kind.takesParameter) } }
 
     public var description: String {
         switch self {

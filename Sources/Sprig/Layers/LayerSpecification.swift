@@ -61,7 +61,7 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
                 list.append(.batchNorm)
             default:
                 throw SprigError.invalidArgument("\(flag) '\(text)': unknown layer '\(entry)' (expected Linear, ReLU, LeakyReLU(a), "
-                                                 + "AllReLU(a), Sigmoid, Tanh, SReLU or SReLU(al,tl,ar,tr), Softmax, LogSoftmax or BatchNorm)")
+                                                 + "AllReLU(a), TReLU(e), Sigmoid, Tanh, SReLU or SReLU(al,tl,ar,tr), Softmax, LogSoftmax or BatchNorm)")
             }
         }
         return list

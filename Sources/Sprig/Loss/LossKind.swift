@@ -5,21 +5,33 @@ public enum LossKind: String, Sendable, Codable, CaseIterable {
     case negativeLogLikelihood = "negative-log-likelihood"
     case crossEntropy = "cross-entropy"
 
-    /// Accepts the kebab-case names (`_` for `-`, any case) and Nerva's names
-    /// (`SoftmaxCrossEntropy`, `SquaredError`, `LogisticCrossEntropy`, `NegativeLogLikelihood`, `CrossEntropy`).
-    /// `cross-entropy` is the plain cross-entropy on probabilities (Nerva's meaning), not the softmax one.
-    public init(parsing text: String) throws {
-        switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
-        case "softmax-cross-entropy", "softmaxcrossentropy", "ce", "softmax": self = .softmaxCrossEntropy
-        case "squared-error", "squarederror", "mse", "se": self = .squaredError
-        case "logistic-cross-entropy", "logisticcrossentropy": self = .logisticCrossEntropy
-        case "negative-log-likelihood", "negativeloglikelihood", "nll": self = .negativeLogLikelihood
-        case "cross-entropy", "crossentropy": self = .crossEntropy
-        default:
-            throw SprigError.invalidArgument("unknown loss '\(text)' (expected softmax-cross-entropy, squared-error, "
+    /// Accepts the kebab-case names and the aliases in `spellings`, compared as
+    /// `NamedSpecification.key`s (any case, `-`, `_` or nothing between words), so Nerva's
+    /// `SoftmaxCrossEntropy`, `SquaredError`, `LogisticCrossEntropy`, `NegativeLogLikelihood` and
+    /// `CrossEntropy` are the kebab-case names. `cross-entropy` is the plain cross-entropy on
+    /// probabilities (Nerva's meaning), not the softmax one. Errors name `flag` and the text.
+    public init(parsing text: String, flag: String = "--loss") throws {
+        let key = NamedSpecification.key(text.trimmingCharacters(in: .whitespaces))
+        guard let kind = LossKind.allCases.first(where: { $0.spellings.contains { NamedSpecification.key($0) == key } }) else {
+            throw SprigError.invalidArgument("\(flag) '\(text)': unknown loss (expected softmax-cross-entropy, squared-error, "
                 + "logistic-cross-entropy, negative-log-likelihood or cross-entropy)")
         }
+        self = kind
     }
+
+    /// Every spelling `init(parsing:)` accepts for this loss, the canonical one first.
+    public var spellings: [String] {
+        switch self {
+        case .softmaxCrossEntropy: return [rawValue, "ce", "softmax"]
+        case .squaredError: return [rawValue, "mse", "se"]
+        case .logisticCrossEntropy: return [rawValue]
+        case .negativeLogLikelihood: return [rawValue, "nll"]
+        case .crossEntropy: return [rawValue]
+        }
+    }
+
+    /// Every name `init(parsing:)` accepts: what `sprig train --help` and the README must list.
+    public static var names: [String] { allCases.flatMap(\.spellings) }
 
     public var loss: any Loss {
         switch self {

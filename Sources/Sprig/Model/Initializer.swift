@@ -17,15 +17,29 @@ public enum Initializer: String, Sendable, Codable, CaseIterable {
     case he
     case pytorch
 
-    public init(parsing text: String) throws {
-        switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
-        case "xavier": self = .xavier
-        case "xavier-normalized", "xaviernormalized", "glorot", "glorot-uniform": self = .xavierNormalized
-        case "he", "kaiming": self = .he
-        case "pytorch", "torch", "default": self = .pytorch
-        default: throw SprigError.invalidArgument("unknown initializer '\(text)' (expected xavier, xavier-normalized, he or pytorch)")
+    /// Accepts the names and the aliases in `spellings`, compared as `NamedSpecification.key`s
+    /// (any case, `-`, `_` or nothing between words), so Nerva's `Xavier`, `XavierNormalized`,
+    /// `He` and `PyTorch` are the names. Errors name `flag` and the text.
+    public init(parsing text: String, flag: String = "--initializer") throws {
+        let key = NamedSpecification.key(text.trimmingCharacters(in: .whitespaces))
+        guard let kind = Initializer.allCases.first(where: { $0.spellings.contains { NamedSpecification.key($0) == key } }) else {
+            throw SprigError.invalidArgument("\(flag) '\(text)': unknown initializer (expected xavier, xavier-normalized, he or pytorch)")
+        }
+        self = kind
+    }
+
+    /// Every spelling `init(parsing:)` accepts for this initializer, the canonical one first.
+    public var spellings: [String] {
+        switch self {
+        case .xavier: return [rawValue]
+        case .xavierNormalized: return [rawValue, "glorot", "glorot-uniform"]
+        case .he: return [rawValue, "kaiming"]
+        case .pytorch: return [rawValue, "torch", "default"]
         }
     }
+
+    /// Every name `init(parsing:)` accepts: what `sprig train --help` and the README must list.
+    public static var names: [String] { allCases.flatMap(\.spellings) }
 
     /// How a sparse layer's fan-in and fan-out are counted (see above).
     public enum FanIn: String, Sendable, Codable, CaseIterable {

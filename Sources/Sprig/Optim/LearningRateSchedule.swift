@@ -18,7 +18,7 @@ public enum LearningRateSchedule: Equatable, Sendable, Codable, CustomStringConv
     public init(parsing text: String, flag: String = "--lr-schedule") throws {
         let specification = NamedSpecification(text, flag: flag)
         let nonNegative = 0 ... Double.greatestFiniteMagnitude
-        switch specification.name {
+        switch specification.key {
         case "constant":
             try specification.expectParameters(0...0, usage: "constant without a parameter")
             self = .constant

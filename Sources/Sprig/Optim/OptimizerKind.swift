@@ -26,27 +26,34 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
     /// PyTorch's defaults: torch.optim.AdamW(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01).
     public static let defaultAdamW = OptimizerKind.adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01)
 
+    /// Every name `init(parsing:)` accepts (any case, `-` or `_` or nothing between words), with
+    /// whether it needs a parameter: what `sprig train --help` and the README must list.
+    public static let names: [(name: String, needsParameter: Bool)] = [
+        ("sgd", false), ("gradient_descent", false), ("momentum", true), ("nesterov", true), ("adam", false), ("adamw", false)]
+
     /// Every state buffer any optimizer keeps, in the fixed order a store holds them.
     public static let allStateNames = ["velocity", "m", "v"]
 
     /// Parses `sgd`, `momentum:MU`, `nesterov:MU`, `adam[:B1,B2,EPS]`, `adamw[:B1,B2,EPS,WD]`,
-    /// given with `flag` (named in errors).
+    /// given with `flag` (named in errors). Names are compared as `NamedSpecification.key`s (any
+    /// case, `-`, `_` or nothing between words) and Nerva's `Name(…)` is `name:…`: so
+    /// `GradientDescent`, `Momentum(0.9)`, `Nesterov(0.9)`, `Adam(0.9,0.999,1e-8)` are `sgd`,
+    /// `momentum:0.9`, `nesterov:0.9`, `adam:0.9,0.999,1e-8`. `names` lists every name.
     public init(parsing text: String, flag: String = "--optimizer") throws {
         let specification = NamedSpecification(text, flag: flag)
-        let name = specification.name
-        func mu() throws -> Float {
+        func mu(_ name: String) throws -> Float {
             let usage = "\(name):MU with 0 ≤ MU < 1, e.g. \(name):0.9"
             try specification.expectParameters(1...1, usage: usage)
             let m = try specification.float(0, in: 0...1, usage: usage)
             guard m < 1 else { throw specification.error("expected \(usage)") }
             return m
         }
-        switch name {
-        case "sgd", "gradient_descent":
+        switch specification.key {
+        case "sgd", "gradientdescent":
             try specification.expectParameters(0...0, usage: "sgd without a parameter")
             self = .sgd
-        case "momentum": self = .momentum(try mu())
-        case "nesterov": self = .nesterov(try mu())
+        case "momentum": self = .momentum(try mu("momentum"))
+        case "nesterov": self = .nesterov(try mu("nesterov"))
         case "adam":
             let usage = "adam:B1,B2,EPS with 0 ≤ B1, B2 < 1 and EPS > 0, e.g. adam:0.9,0.999,1e-8 (or adam alone for these)"
             guard let numbers = try OptimizerKind.adamNumbers(specification, count: 3, usage: usage) else {
@@ -135,16 +142,23 @@ public enum OptimizerKind: Equatable, Sendable, Codable, CustomStringConvertible
     /// The specifications in a `--optimizer` list: the text split on commas, a new one
     /// starting at each token that begins with a letter and is not a number (numeric tokens,
     /// `inf` and `nan` among them, belong to the one before them, as in `adam:0.9,0.999,1e-8`,
-    /// where a wrong one is reported). So `nesterov:0.9,adam:0.9,0.999,1e-8,sgd` holds three.
+    /// where a wrong one is reported), and never inside parentheses (Nerva's
+    /// `Adam(0.9,0.999,1e-8)` is one). So `nesterov:0.9,adam:0.9,0.999,1e-8,sgd` and
+    /// `Nesterov(0.9),Adam(0.9,0.999,1e-8),GradientDescent` hold three. Blanks around a
+    /// token are allowed.
     public static func specifications(in text: String) -> [String] {
         var specifications: [String] = []
+        var open = 0   // unclosed parentheses in the last specification
         for token in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let startsOne = token.first?.isLetter == true && Float(token.trimmingCharacters(in: .whitespaces)) == nil
+            let trimmed = token.trimmingCharacters(in: .whitespaces)
+            let startsOne = open <= 0 && trimmed.first?.isLetter == true && Float(trimmed) == nil
             if specifications.isEmpty || startsOne {
                 specifications.append(String(token))
+                open = 0
             } else {
                 specifications[specifications.count - 1] += "," + token
             }
+            open += token.filter { $0 == "(" }.count - token.filter { $0 == ")" }.count
         }
         return specifications
     }

@@ -24,8 +24,13 @@ final class EpochLoop {
     /// (steps done, epoch, whether a shrink is due there too).
     private var boundary: (done: Int, epoch: Int, shrinks: Bool)?
 
+    /// Writes a network as the run's `--save-weights` file (with its description).
+    private let saveWeights: (Network, String) throws -> Void
+
     init(trainer: Trainer, context: RunContext, options: TrainingRun.Options, checkpointer: Checkpointer?,
-         reporter: any TrainingReporter, train: Dataset, test: Dataset) throws {
+         reporter: any TrainingReporter, train: Dataset, test: Dataset,
+         saveWeights: @escaping (Network, String) throws -> Void = { try WeightsFile.save($0, path: $1) }) throws {
+        self.saveWeights = saveWeights
         self.trainer = trainer
         self.context = context
         self.options = options
@@ -123,7 +128,7 @@ final class EpochLoop {
                 } catch {
                     // The metrics could not be written (e.g. a full disk): keep the work trained so far.
                     if let path = options.saveWeights, (try? network.checkFinite(writing: "weights")) != nil,
-                       (try? WeightsFile.save(network, path: path)) != nil {
+                       (try? saveWeights(network, path)) != nil {
                         reporter.note("weights trained so far (epoch \(epoch + 1)) written to \(path)")
                     }
                     throw error

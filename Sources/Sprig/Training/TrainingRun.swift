@@ -69,6 +69,19 @@ public final class TrainingRun {
                 trainingConfiguration.epochs = options.training.epochs
             }
         }
+        // A model file (`--load-weights`) defines the network; its description, when it has one,
+        // also the normalisation and the input encoding. A network given (Python's) is the model.
+        let model = resumed == nil ? try options.loadWeights.map { try WeightsFile.read(path: $0) } : nil
+        if let model { networkConfiguration = try options.networkConfiguration(of: model) }
+        if let given {
+            for pair in Options.networkPairs(mine: options.network, theirs: given.configuration)
+            where options.givenFlags.contains(pair.flag) && !["--seed", "--initializer", "--fan-in"].contains(pair.flag) && pair.given != pair.saved {
+                throw SprigError.invalidArgument("\(pair.flag) \(pair.given) differs from the model's \(pair.saved): the flags that "
+                                                 + "define the network belong to the model, not to a run")
+            }
+            networkConfiguration = given.configuration
+            networkConfiguration.seed = options.network.seed
+        }
 
         var (train, test) = try data.map { ($0.train.subset(options.trainSize ?? $0.train.count),
                                              $0.test.subset(options.testSize ?? $0.test.count)) }
@@ -77,13 +90,29 @@ public final class TrainingRun {
                                     seed: networkConfiguration.seed)
         try checkShapes(train, sizes: networkConfiguration.layerSizes)
         try checkMemory(networkConfiguration, training: trainingConfiguration, train: train, test: test)
+        let input = InputEncoding(train)
         var normalization: Normalization?
-        if options.standardize && (data != nil || options.dataset != .synthetic) {   // synthetic values are already N(0, 1)
-            let fitted = Normalization.fit(train)
-            fitted.apply(to: &train)
-            fitted.apply(to: &test)
-            normalization = fitted
+        if let description = model?.description {   // the model's own input transform
+            if let trained = description.input, trained != input {
+                throw SprigError.invalidArgument("--load-weights: the model in \(model!.path) was trained on \(trained.words) but "
+                                                 + "\(train.name) holds \(input.words)")
+            }
+            if options.givenFlags.contains("--normalize"), options.standardize != (description.normalization != nil) {
+                throw SprigError.invalidArgument("--normalize \(options.standardize ? "standard" : "unit") differs from the model file's "
+                                                 + "(\(description.normalization == nil ? "none" : "standard")); leave --normalize out")
+            }
+            normalization = description.normalization
+        } else if case .fixed(let fixed) = options.inputNormalization {
+            normalization = fixed
+        } else if options.standardize && (data != nil || options.dataset != .synthetic) {   // synthetic values are already N(0, 1)
+            normalization = Normalization.fit(train)
+            if let model, isRoot {
+                reporter.note("warning: \(model.path) holds no normalisation (written by an older sprig or another tool): "
+                              + "one is fitted on this training data")
+            }
         }
+        normalization?.apply(to: &train)
+        normalization?.apply(to: &test)
         self.normalization = normalization
         if let checkpointer {
             checkpointer.trainingData = Checkpoint.DataIdentity(train)
@@ -98,17 +127,9 @@ public final class TrainingRun {
         if let checkpoint = resumed {
             network = Network(networkConfiguration, patterns: checkpoint.patterns)
         } else if let given {
-            guard given.configuration.layerSizes == networkConfiguration.layerSizes,
-                  given.configuration.layerList == networkConfiguration.layerList else {
-                func text(_ c: NetworkConfiguration) -> String {
-                    c.layerSizes.map(String.init).joined(separator: ",") + " (" + c.layerList.map(\.description).joined(separator: ";") + ")"
-                }
-                throw SprigError.invalidArgument("the network given is \(text(given.configuration)) but the options describe "
-                                                 + "\(text(networkConfiguration)): the flags that define the network belong to the model, not to a run")
-            }
             network = given
-        } else if let path = options.loadWeights {
-            network = try WeightsFile.load(path: path, configuration: networkConfiguration)
+        } else if let model {
+            network = try WeightsFile.network(model, configuration: networkConfiguration)
         } else {
             network = try Network(networkConfiguration)
         }
@@ -156,13 +177,15 @@ public final class TrainingRun {
                           + "(give a larger --epochs to train on)")
         }
         let loop = try EpochLoop(trainer: trainer, context: context, options: options, checkpointer: checkpointer,
-                                 reporter: reporter, train: train, test: test)
+                                 reporter: reporter, train: train, test: test) { network, path in
+            try WeightsFile.save(network, path: path, normalization: normalization, input: input, training: trainingConfiguration)
+        }
         self.loop = loop
         try loop.run(from: position)
         if isRoot, let path = options.saveWeights {
             let trained = trainer.network   // compact when structured sparsity removed neurons
             try trained.checkFinite(writing: "weights")
-            try WeightsFile.save(trained, path: path)
+            try WeightsFile.save(trained, path: path, normalization: normalization, input: input, training: trainingConfiguration)
             reporter.note("weights written to \(path)")
         }
         return (trainer.network, normalization)

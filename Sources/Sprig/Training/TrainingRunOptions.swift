@@ -35,6 +35,14 @@ extension TrainingRun {
         /// Keep a copy of the network at the start of each epoch and go back to it when the
         /// loss becomes non-finite (the Python model; the command line keeps its checkpoints).
         public var keepsLastGoodState = false
+        /// How the inputs are normalised: fitted on the training data (`standardize`), or
+        /// fixed (a model trained before keeps its normalisation, or its absence).
+        public var inputNormalization: InputNormalization = .fit
+
+        public enum InputNormalization: Sendable {
+            case fit
+            case fixed(Normalization?)
+        }
 
         public init(network: NetworkConfiguration, training: TrainingConfiguration, dataset: DatasetKind, threads: Int) {
             self.network = network
@@ -83,9 +91,10 @@ extension TrainingRun.Options {
 
     /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
     /// otherwise be silently replaced (or silently change a run half done).
-    public func checkResume(against checkpoint: Checkpoint) throws {
-        let mine = network, theirs = checkpoint.network
-        let saved = checkpoint.training
+    /// The flags that define a network, each with its value in `mine` (the flags given) and in
+    /// `theirs` (a checkpoint's or a model file's), compared as text. A shrunk network is
+    /// compared by the sizes and densities it was created with.
+    static func networkPairs(mine: NetworkConfiguration, theirs: NetworkConfiguration) -> [(flag: String, given: String, saved: String)] {
         func text<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
         // Σ d_l·D_l·D_{l+1} / Σ D_l·D_{l+1}: the overall density the Erdős–Rényi allocation kept.
         func overall(_ c: NetworkConfiguration) -> String {
@@ -93,18 +102,58 @@ extension TrainingRun.Options {
             let cells = (0..<c.layerCount).map { Double(sizes[$0]) * Double(sizes[$0 + 1]) }
             return String(format: "%g", zip(c.originalDensities, cells).reduce(0) { $0 + $1.0 * $1.1 } / cells.reduce(0, +))
         }
-        let pairs: [(flag: String, given: String, saved: String)] = [
-            // A checkpoint of a shrunk network is compared by the sizes it was created with.
+        func layers(_ c: NetworkConfiguration) -> String { c.layerList.map(\.description).joined(separator: ";") }
+        return [
             ("--layer-sizes", text(mine.layerSizes), text(theirs.originalLayerSizes)),
             ("--densities", text(mine.densities), text(theirs.originalDensities)),
             ("--overall-density", overall(mine), overall(theirs)),
             ("--activation", mine.hiddenActivation.description, theirs.hiddenActivation.description),
-            ("--layers", mine.layerList.map(\.description).joined(separator: ";"), theirs.layerList.map(\.description).joined(separator: ";")),
-            ("--dropouts", mine.layerList.map(\.description).joined(separator: ";"), theirs.layerList.map(\.description).joined(separator: ";")),
+            ("--layers", layers(mine), layers(theirs)),
+            ("--dropouts", layers(mine), layers(theirs)),
             ("--output-activation", mine.outputActivation.description, theirs.outputActivation.description),
             ("--initializer", mine.initializer.rawValue, theirs.initializer.rawValue),
             ("--fan-in", mine.fanIn.rawValue, theirs.fanIn.rawValue),
             ("--seed", "\(mine.seed)", "\(theirs.seed)"),
+        ]
+    }
+
+    /// The network of the model file given with `--load-weights`. A file with a description
+    /// (`ModelDescription`) defines the whole network: a flag given beside it that defines the
+    /// network too (sizes — the current or the original ones —, densities, activations, the
+    /// layer list, dropouts) must agree with the file's, or the run is refused naming both;
+    /// `--seed`, `--initializer` and `--fan-in`, which only shape training from here (shuffling,
+    /// dropout masks, regrown weights), are applied. An older or foreign file (no description):
+    /// the sizes come from its arrays unless `--layer-sizes` is given, its patterns are the
+    /// densities (`--densities`, `--overall-density` refused), the flags give the layers.
+    public func networkConfiguration(of model: WeightsFile.Contents) throws -> NetworkConfiguration {
+        guard let described = model.description?.network else {
+            if let flag = ["--densities", "--overall-density"].first(where: givenFlags.contains) {
+                throw SprigError.invalidArgument("--load-weights: the patterns in \(model.path) define the densities; leave \(flag) out")
+            }
+            var c = network
+            if !givenFlags.contains("--layer-sizes") { c.layerSizes = model.layerSizes }
+            c.densities = [Double](repeating: 1, count: c.layerCount)   // replaced by the patterns' when loading
+            return c
+        }
+        var c = described
+        for pair in Self.networkPairs(mine: network, theirs: described) where givenFlags.contains(pair.flag) {
+            switch pair.flag {
+            case "--seed": c.seed = network.seed
+            case "--initializer": c.initializer = network.initializer
+            case "--fan-in": c.fanIn = network.fanIn
+            case "--layer-sizes" where network.layerSizes == described.layerSizes: break   // the compact sizes
+            default:
+                guard pair.given != pair.saved else { continue }
+                throw SprigError.invalidArgument("--load-weights: \(pair.flag) \(pair.given) differs from the model file's \(pair.saved) "
+                                                 + "(\(model.path)); leave \(pair.flag) out to use the file's")
+            }
+        }
+        return c
+    }
+
+    public func checkResume(against checkpoint: Checkpoint) throws {
+        let saved = checkpoint.training
+        let pairs: [(flag: String, given: String, saved: String)] = Self.networkPairs(mine: network, theirs: checkpoint.network) + [
             ("--batch-size", "\(training.batchSize)", "\(saved.batchSize)"),
             ("--learning-rate", "\(training.learningRate)", "\(saved.learningRate)"),
             ("--lr-schedule", training.schedule.description, saved.schedule.description),
