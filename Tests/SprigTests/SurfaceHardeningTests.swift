@@ -164,6 +164,31 @@ final class SurfaceHardeningTests: XCTestCase {
         XCTAssertFalse(everyRank.errors.contains("rank 0 of 2"), everyRank.errors)
     }
 
+    // Issue 26: a model description that is damaged or disagrees with the arrays is refused in
+    // one line naming the file, by every command that reads a model.
+    func testADamagedModelDescriptionIsRefused() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        let made = try sprig(tiny(["--epochs", "1", "--save-weights", dir + "/w.npz"]))
+        XCTAssertEqual(made.status, 0, made.errors)
+        let arrays = try NPZArchive.read(path: dir + "/w.npz")
+        let json = String(decoding: try XCTUnwrap(arrays[ModelDescription.arrayName]).bytes(), as: UTF8.self)
+        let cases: [(String, String, String)] = [
+            ("sizes", json.replacingOccurrences(of: "\"layerSizes\":[20,16,3]", with: "\"layerSizes\":[20,17,3]"), "describes the layer sizes 20,17,3"),
+            ("corrupt", "{not json", "is not a model description"),
+            ("version", json.replacingOccurrences(of: "\"version\":1", with: "\"version\":99"), "version 99"),
+        ]
+        for (name, text, mention) in cases {
+            XCTAssertNotEqual(text, json, name)
+            var damaged = arrays
+            damaged[ModelDescription.arrayName] = NPYArray(.uint8(Array(text.utf8)))
+            try NPZArchive.write(damaged.map { (name: $0.key, array: $0.value) }, to: dir + "/\(name).npz")
+            for command in [["evaluate", "--model", dir + "/\(name).npz", "--dataset", "synthetic"],
+                            tiny(["--epochs", "1", "--load-weights", dir + "/\(name).npz"])] {
+                assertOneErrorLine(try sprig(command), status: 1, mentions: ["\(name).npz", mention], context: command.joined(separator: " "))
+            }
+        }
+    }
+
     // Smaller: the optimizer's messages name what was typed and the part that is wrong.
     func testAdamMessagesNameWhatWasTyped() throws {
         let rounded = try sprig(tiny(["--optimizer", "adam:0.9,0.999999999,1e-8", "--epochs", "1"]))

@@ -93,6 +93,11 @@ public enum WeightsFile {
             k += 1
         }
         guard sizes.count >= 2 else { throw SprigError.format(path: path, reason: "no weights: missing array W1 (or W1.data, W1.indices, W1.indptr, W1.shape)") }
+        if let described = description?.network.layerSizes, described != sizes {
+            throw SprigError.format(path: path, reason: "\(ModelDescription.arrayName) describes the layer sizes "
+                                    + "\(described.map(String.init).joined(separator: ",")) but the weight arrays hold "
+                                    + sizes.map(String.init).joined(separator: ","))
+        }
         return Contents(path: path, arrays: arrays, description: description, layerSizes: sizes)
     }
 
