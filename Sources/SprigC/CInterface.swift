@@ -91,6 +91,24 @@ public func sprig_model_set_normalization(_ model: UnsafeMutableRawPointer?, _ h
     }
 }
 
+/// Makes the model's network anew from its configuration and seed (new patterns and initial
+/// values, no optimizer state) and forgets its normalisation and feature kind: a loaded model
+/// trained from scratch (Python's `fit(warm_start=False)`).
+@_cdecl("sprig_model_reinitialize")
+public func sprig_model_reinitialize(_ model: UnsafeMutableRawPointer?) -> Int32 {
+    CallStatus.run {
+        let handle = try handleOf(model)
+        try handle.use("reinitialize") {
+            var configuration = handle.network.configuration
+            configuration.compaction = nil   // a new network, shrunk from nothing
+            handle.network = try Network(configuration)
+            handle.normalization = nil
+            handle.trainedOnBytes = nil
+            handle.training = nil
+        }
+    }
+}
+
 /// Parses and checks `sprig train` flags without making anything (a model's keywords are
 /// checked when it is made, not at its first fit).
 @_cdecl("sprig_check_flags")
@@ -152,6 +170,8 @@ public func sprig_model_fit(_ model: UnsafeMutableRawPointer?, _ argc: Int32, _ 
                 var options = try ModelHandle.options(handle.flags + strings(argc, argv))
                 options.threads = min(options.threads, MemoryBudget.maximumThreads)
                 options.keepsLastGoodState = true
+                options.network = handle.network.configuration   // the model is the network (from flags or from its file)
+                if !options.givenFlags.contains("--seed") { options.training.seed = options.network.seed }   // and seeds its training
                 if handle.hasInputTransform {   // a trained or described model keeps its normalisation
                     options.inputNormalization = .fixed(handle.normalization)
                 }

@@ -164,6 +164,23 @@ final class SurfaceHardeningTests: XCTestCase {
         XCTAssertFalse(everyRank.errors.contains("rank 0 of 2"), everyRank.errors)
     }
 
+    // Issue 26: a model file defines the network, so flags beside --load-weights are judged
+    // against it, not against the default sizes: other densities are refused naming both, and a
+    // loss that needs the file's Softmax is accepted without --layers.
+    func testFlagsBesideAModelFileAreJudgedAgainstIt() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        let made = try sprig(tiny(["--densities", "0.5,1", "--layers", "ReLU;Softmax", "--loss", "cross-entropy", "--epochs", "1",
+                                   "--save-weights", dir + "/w.npz"]))
+        XCTAssertEqual(made.status, 0, made.errors)
+        func beside(_ extra: [String]) throws -> TestFiles.ProcessResult {
+            try sprig(["train", "--dataset", "synthetic", "--train-size", "200", "--test-size", "100", "--threads", "1", "--epochs", "1",
+                       "--load-weights", dir + "/w.npz"] + extra)
+        }
+        assertOneErrorLine(try beside(["--densities", "0.25,1"]), status: 64, mentions: ["--densities 0.25,1", "differs from the model file's 0.5,1"])
+        let softmax = try beside(["--loss", "cross-entropy"])
+        XCTAssertEqual(softmax.status, 0, softmax.errors)
+    }
+
     // Issue 26: a model description that is damaged or disagrees with the arrays is refused in
     // one line naming the file, by every command that reads a model.
     func testADamagedModelDescriptionIsRefused() throws {

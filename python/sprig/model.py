@@ -255,10 +255,12 @@ class MLP:
         """A new network from the model's keywords and seed (the old one is dropped)."""
         if getattr(self, "_fitting", False):
             raise ValueError(f"the model is busy with fit ({what} cannot rebuild the network while it runs)")
-        self._make(self._network_flags())
+        if getattr(self, "_loaded", False):   # the file's network (layers and all), initialised anew
+            check(lib.sprig_model_reinitialize(self._handle))
+        else:
+            self._make(self._network_flags())
+            self._output_layer = None
         self._epochs_trained = 0
-        self._loaded = False
-        self._output_layer = None
 
     @property
     def _handle(self):

@@ -351,3 +351,23 @@ def test_a_saved_model_predicts_bitwise_alike_in_a_fresh_process(small, tmp_path
     loaded = sprig.MLP.load(tmp_path / "cli.npz")
     (_, _), (test_x, _) = sprig.datasets.fashion_mnist()
     assert np.load(tmp_path / "cli_scores.npy").tobytes() == loaded.decision_function(test_x[:200]).tobytes()
+
+
+def test_warm_start_false_on_a_loaded_model_starts_its_own_network_again(small, tmp_path):
+    """The file's layer list, not the default chain, is initialised anew from the seed."""
+    x, y, xt, yt = small
+    layers = "ReLU;BatchNorm;Linear"
+    fresh = sprig.MLP(SIZES, layers=layers, **NETWORK)
+    fresh.fit(x, y, epochs=1, threads=2)
+    fresh.save(tmp_path / "fresh.npz")
+    trained = sprig.MLP(SIZES, layers=layers, **NETWORK)
+    trained.fit(x, y, epochs=2, threads=2)
+    trained.save(tmp_path / "trained.npz")
+    loaded = sprig.MLP.load(tmp_path / "trained.npz")
+    loaded.fit(x, y, epochs=1, threads=2, warm_start=False)
+    loaded.save(tmp_path / "again.npz")
+    a, b = np.load(tmp_path / "fresh.npz"), np.load(tmp_path / "again.npz")
+    assert sorted(a.files) == sorted(b.files)
+    for name in a.files:
+        if name != "sprig_model.json":
+            assert a[name].tobytes() == b[name].tobytes(), name

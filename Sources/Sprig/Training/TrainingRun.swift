@@ -72,7 +72,12 @@ public final class TrainingRun {
         // A model file (`--load-weights`) defines the network; its description, when it has one,
         // also the normalisation and the input encoding. A network given (Python's) is the model.
         let model = resumed == nil ? try options.loadWeights.map { try WeightsFile.read(path: $0) } : nil
-        if let model { networkConfiguration = try options.networkConfiguration(of: model) }
+        if let model {
+            networkConfiguration = try options.networkConfiguration(of: model)
+            try options.validate(network: networkConfiguration)
+            // The model's seed goes on seeding its training (shuffling, dropout), unless --seed is given.
+            if !options.givenFlags.contains("--seed") { trainingConfiguration.seed = networkConfiguration.seed }
+        }
         if let given {
             for pair in Options.networkPairs(mine: options.network, theirs: given.configuration)
             where options.givenFlags.contains(pair.flag) && !["--seed", "--initializer", "--fan-in"].contains(pair.flag) && pair.given != pair.saved {

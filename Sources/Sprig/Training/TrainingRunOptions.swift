@@ -57,9 +57,10 @@ extension TrainingRun.Options {
     /// Checks every field once, before anything is loaded or allocated; throws
     /// `SprigError.invalidField` naming the first field whose value makes no sense.
     public func validate() throws {
-        try network.validate()
         try training.validate()
-        try training.checkOptimizers(layerCount: network.layerCount)
+        // A model file defines the network (`networkConfiguration(of:)`): its checks wait for it
+        // (`validate(network:)`), unless the flags give the sizes.
+        if loadWeights == nil || resume || givenFlags.contains("--layer-sizes") { try validate(network: network) }
         guard threads >= 1, threads <= MemoryBudget.maximumThreads else {
             throw SprigError.invalidField(.threads, "\(threads) is not in 1…\(MemoryBudget.maximumThreads) "
                                           + "(this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores)")
@@ -73,6 +74,13 @@ extension TrainingRun.Options {
         if usesCheckpoints && checkpointDirectory == nil {
             throw SprigError.invalidField(.checkpointDirectory, "is needed to resume or to write checkpoints")
         }
+    }
+
+    /// The checks that depend on the network the run trains: its own rules, one optimizer per
+    /// linear layer when several are given, a loss that fits its last layer, something to prune.
+    public func validate(network: NetworkConfiguration) throws {
+        try network.validate()
+        try training.checkOptimizers(layerCount: network.layerCount)
         if loadWeights == nil && !resume { try network.checkEveryLayerHasWeights() }
         let last = network.layerList.last
         if training.loss.expectsProbabilities && last != .softmax {
@@ -89,8 +97,6 @@ extension TrainingRun.Options {
     /// Whether the run reads or writes checkpoints.
     public var usesCheckpoints: Bool { resume || resumeIfCheckpointed || checkpointEveryEpochs != nil || checkpointEverySteps != nil }
 
-    /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
-    /// otherwise be silently replaced (or silently change a run half done).
     /// The flags that define a network, each with its value in `mine` (the flags given) and in
     /// `theirs` (a checkpoint's or a model file's), compared as text. A shrunk network is
     /// compared by the sizes and densities it was created with.
@@ -151,6 +157,8 @@ extension TrainingRun.Options {
         return c
     }
 
+    /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
+    /// otherwise be silently replaced (or silently change a run half done).
     public func checkResume(against checkpoint: Checkpoint) throws {
         let saved = checkpoint.training
         let pairs: [(flag: String, given: String, saved: String)] = Self.networkPairs(mine: network, theirs: checkpoint.network) + [
