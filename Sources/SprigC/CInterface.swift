@@ -242,11 +242,9 @@ public func sprig_model_predict(_ model: UnsafeMutableRawPointer?, _ features: U
                                         inputs: network.inputSize, labels: $0.baseAddress, classes: network.outputSize)
             }
             handle.normalization?.apply(to: &data)
-            let k = network.outputSize
-            try handle.forEachBatch(data, threads: threads) { workspace, start, b, _ in
-                let y = workspace.output.pointer
-                for j in 0..<b { for c in 0..<k { output[(start + j) * k + c] = y[c * b + j] } }   // K×b → b×K
-            }
+            let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
+            let outputs = try network.outputs(for: data, examples: 0..<n, pool: pool)
+            _ = UnsafeMutableBufferPointer(start: output, count: outputs.count).update(fromContentsOf: outputs)
         }
     }
 }
@@ -270,16 +268,10 @@ public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int3
                                                inputs: network.inputSize, labels: labels, classes: network.outputSize)
             guard n > 0 else { throw SprigError.invalidArgument("x has no examples to evaluate") }
             handle.normalization?.apply(to: &data)
-            var loss = 0.0, correct = 0
-            try handle.forEachBatch(data, threads: options.threads) { workspace, _, b, pool in
-                let backend = CPUBackend(pool: pool)
-                try workspace.labels.withUnsafeBufferPointer { labels in
-                    let y = UnsafePointer(workspace.output.pointer), classes = network.outputSize
-                    loss += try backend.loss(options.training.loss, output: y, labels: labels.baseAddress!, classes: classes, batch: b,
-                                             globalBatch: b, gradient: workspace.outputGradient.pointer)
-                    correct += try backend.correctCount(output: y, labels: labels.baseAddress!, classes: classes, batch: b)
-                }
-            }
+            let (loss, confusion) = try network.evaluation(of: data, examples: 0..<n, loss: options.training.loss,
+                                                           pool: ThreadPool(threads: options.threads))
+            let classes = network.outputSize
+            let correct = (0..<classes).reduce(0) { $0 + confusion[$1 * classes + $1] }
             guard loss.isFinite else {
                 throw SprigError.failed("the loss on these data is not finite (\(loss)): the network's outputs overflow on them")
             }

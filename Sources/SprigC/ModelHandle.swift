@@ -100,12 +100,4 @@ final class ModelHandle {
         }
         return Dataset(name: name, featureCount: d, classCount: classes, features: values, labels: labelArray)
     }
-
-    /// Runs the network forward on all of `data` (already normalised) on `threads` threads
-    /// (`Network.forEachBatch`).
-    func forEachBatch(_ data: Dataset, threads: Int,
-                      _ body: (_ workspace: Workspace, _ first: Int, _ batch: Int, _ pool: ThreadPool) throws -> Void) throws {
-        let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
-        try network.forEachBatch(of: data, examples: 0..<data.count, pool: pool) { try body($0, $1, $2, pool) }
-    }
 }

@@ -35,7 +35,7 @@ struct PredictCommand: ParsableCommand {
             guard communicator.isRoot else { return }
             for note in run.notes { print(note) }
             let n = labels.count
-            let predicted = (0..<n).map { j in (0..<k).reduce(0) { outputs[j * k + $1] > outputs[j * k + $0] ? $1 : $0 } }
+            let predicted = Network.predictedClasses(outputs, classes: k)
             if output.hasSuffix(".npy") {
                 let array = scores ? try NPYArray(shape: [n, k], elements: .float32(outputs))
                                    : try NPYArray(shape: [n], elements: .int64(predicted.map(Int64.init)))

@@ -29,7 +29,7 @@ final class EpochLoop {
 
     init(trainer: Trainer, context: RunContext, options: TrainingRun.Options, checkpointer: Checkpointer?,
          reporter: any TrainingReporter, train: Dataset, test: Dataset,
-         saveWeights: @escaping (Network, String) throws -> Void = { try WeightsFile.save($0, path: $1) }) throws {
+         saveWeights: @escaping (Network, String) throws -> Void) throws {
         self.saveWeights = saveWeights
         self.trainer = trainer
         self.context = context
@@ -165,9 +165,7 @@ final class EpochLoop {
     /// The changes due at an epoch's end that wait for its evaluation: the topology step after
     /// step `done`, then the shrink due there, if any.
     private func changeTopology(at boundary: (done: Int, epoch: Int, shrinks: Bool)) throws {
-        let totalSteps = trainer.configuration.epochs * trainer.stepsPerEpoch(count: train.count)
-        try topology?.update(trainer.network, afterStep: boundary.done, totalSteps: totalSteps, workspace: trainer.workspace,
-                             shardSize: trainer.lastShardSize)
+        try topologyStep(afterStep: boundary.done, totalSteps: trainer.configuration.epochs * trainer.stepsPerEpoch(count: train.count))
         if boundary.shrinks { try neuronRemoval?.shrink(trainer, epoch: boundary.epoch) }
     }
 
@@ -184,6 +182,12 @@ final class EpochLoop {
             + "neurons removed), \(weights.created) → \(weights.now) weights"
     }
 
+    /// The topology step after step `done` of `totalSteps`, on the step's batch still in the workspace.
+    private func topologyStep(afterStep done: Int, totalSteps: Int) throws {
+        try topology?.update(trainer.network, afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace,
+                             shardSize: trainer.lastShardSize)
+    }
+
     /// After step `step` (0-based) of epoch `epoch`: the topology step, the shrink, the replica
     /// check, progress, checkpoints by step, and a stop the ranks agreed on (a signal, Ctrl-C in
     /// Python): a checkpoint when the run writes them, then `TrainingInterrupted`. After the
@@ -198,10 +202,7 @@ final class EpochLoop {
         if topologyDue && endsEpoch {
             boundary = (done, epoch, shrinkDue)
         } else {
-            if topologyDue, let topology {
-                try topology.update(trainer.network, afterStep: done, totalSteps: totalSteps, workspace: trainer.workspace,
-                                    shardSize: trainer.lastShardSize)
-            }
+            if topologyDue { try topologyStep(afterStep: done, totalSteps: totalSteps) }
             if shrinkDue, let neuronRemoval { try neuronRemoval.shrink(trainer, epoch: epoch) }
         }
         let network = trainer.network

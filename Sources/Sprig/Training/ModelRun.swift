@@ -135,18 +135,8 @@ public final class ModelRun {
         guard let network, let data, let pool else { preconditionFailure("prepare() first") }
         let classes = network.outputSize
         let loss = options.loss ?? description?.training?.loss ?? .softmaxCrossEntropy
-        let backend = CPUBackend(pool: pool)
-        var totals = [Double](repeating: 0, count: 1 + classes * classes)   // Σ loss, then the confusion matrix
-        try network.forEachBatch(of: data, examples: share, pool: pool) { workspace, _, b in
-            let y = UnsafePointer(workspace.output.pointer)
-            try workspace.labels.withUnsafeBufferPointer { labels in
-                totals[0] += try backend.loss(loss, output: y, labels: labels.baseAddress!, classes: classes, batch: b, globalBatch: b,
-                                              gradient: workspace.outputGradient.pointer)
-                for j in 0..<b {
-                    totals[1 + Int(labels[j]) * classes + Self.argmax(y, example: j, batch: b, classes: classes)] += 1
-                }
-            }
-        }
+        let mine = try network.evaluation(of: data, examples: share, loss: loss, pool: pool)
+        var totals = [mine.loss] + mine.confusion.map(Double.init)   // Σ loss, then the confusion matrix
         try totals.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
         guard totals[0].isFinite else {
             throw SprigError.failed("the loss on \(dataName) is not finite (\(totals[0])): the network's outputs overflow on it")
@@ -161,12 +151,8 @@ public final class ModelRun {
     /// (gathered from every rank's share; the other ranks get an empty array), with the labels.
     public func predict() throws -> (outputs: [Float], labels: [Int32], classes: Int) {
         guard let network, let data, let pool else { preconditionFailure("prepare() first") }
-        let k = network.outputSize, mine = share
-        var outputs = [Float](repeating: 0, count: mine.count * k)
-        try network.forEachBatch(of: data, examples: mine, pool: pool) { workspace, first, b in
-            let y = workspace.output.pointer
-            for j in 0..<b { for c in 0..<k { outputs[(first - mine.lowerBound + j) * k + c] = y[c * b + j] } }   // K×b → b×K
-        }
+        let k = network.outputSize
+        let outputs = try network.outputs(for: data, examples: share, pool: pool)
         guard communicator.size > 1 else { return (outputs, data.labels, k) }
         var all: [Float] = []
         for r in 0..<communicator.size {
@@ -174,12 +160,5 @@ public final class ModelRun {
             if communicator.isRoot { all += bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
         }
         return communicator.isRoot ? (all, data.labels, k) : ([], [], k)
-    }
-
-    /// argmax_c Y[c, j] of a K×b output (the first on a tie), as the accuracy counts it.
-    static func argmax(_ y: UnsafePointer<Float>, example j: Int, batch b: Int, classes: Int) -> Int {
-        var best = 0
-        for c in 1..<classes where y[c * b + j] > y[best * b + j] { best = c }
-        return best
     }
 }

@@ -79,8 +79,7 @@ public final class TrainingRun {
             if !options.givenFlags.contains("--seed") { trainingConfiguration.seed = networkConfiguration.seed }
         }
         if let given {
-            for pair in Options.networkPairs(mine: options.network, theirs: given.configuration)
-            where options.givenFlags.contains(pair.flag) && !["--seed", "--initializer", "--fan-in"].contains(pair.flag) && pair.given != pair.saved {
+            if let pair = options.conflict(with: given.configuration) {
                 throw SprigError.invalidArgument("\(pair.flag) \(pair.given) differs from the model's \(pair.saved): the flags that "
                                                  + "define the network belong to the model, not to a run")
             }

@@ -141,20 +141,26 @@ extension TrainingRun.Options {
             c.densities = [Double](repeating: 1, count: c.layerCount)   // replaced by the patterns' when loading
             return c
         }
-        var c = described
-        for pair in Self.networkPairs(mine: network, theirs: described) where givenFlags.contains(pair.flag) {
-            switch pair.flag {
-            case "--seed": c.seed = network.seed
-            case "--initializer": c.initializer = network.initializer
-            case "--fan-in": c.fanIn = network.fanIn
-            case "--layer-sizes" where network.layerSizes == described.layerSizes: break   // the compact sizes
-            default:
-                guard pair.given != pair.saved else { continue }
-                throw SprigError.invalidArgument("--load-weights: \(pair.flag) \(pair.given) differs from the model file's \(pair.saved) "
-                                                 + "(\(model.path)); leave \(pair.flag) out to use the file's")
-            }
+        if let pair = conflict(with: described) {
+            throw SprigError.invalidArgument("--load-weights: \(pair.flag) \(pair.given) differs from the model file's \(pair.saved) "
+                                             + "(\(model.path)); leave \(pair.flag) out to use the file's")
         }
+        var c = described
+        if givenFlags.contains("--seed") { c.seed = network.seed }
+        if givenFlags.contains("--initializer") { c.initializer = network.initializer }
+        if givenFlags.contains("--fan-in") { c.fanIn = network.fanIn }
         return c
+    }
+
+    /// The first flag given that defines a network and whose value differs from `theirs`'s (a
+    /// model file's or a model's own). `--seed`, `--initializer` and `--fan-in`, which only
+    /// shape training from there, never differ; `--layer-sizes` may give the compact sizes of
+    /// a shrunk network or the ones it was made with.
+    func conflict(with theirs: NetworkConfiguration) -> (flag: String, given: String, saved: String)? {
+        Self.networkPairs(mine: network, theirs: theirs).first { pair in
+            givenFlags.contains(pair.flag) && pair.given != pair.saved && !["--seed", "--initializer", "--fan-in"].contains(pair.flag)
+                && !(pair.flag == "--layer-sizes" && network.layerSizes == theirs.layerSizes)
+        }
     }
 
     /// Refuses a flag the user gave whose value differs from the checkpoint's: it would
