@@ -71,6 +71,25 @@ final class ReadmeExamplesTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(evaluation["loss"] as? Double), try XCTUnwrap(metrics["test_loss"] as? Double), accuracy: 1e-9)
         let predict = try CommandLineTests.sprig(["predict", "--model", dir + "/w.npz", "--size", "500", "--scores", "--output", dir + "/y.npy"])
         XCTAssertEqual(predict.status, 0, predict.errors)
+        // Under mpirun each rank predicts a share and rank 0 gathers them in order: the same
+        // outputs up to the dense layer's summation order (BLAS blocks by the share's size).
+        let ranks = try mpirun(3, ["predict", "--model", dir + "/w.npz", "--size", "500", "--scores", "--threads", "1",
+                                   "--output", dir + "/y3.npy"], timeout: 120)
+        XCTAssertEqual(ranks.status, 0, ranks.errors)
+        func scores(_ name: String) throws -> [Float] {
+            try NPYArray.decode(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))), source: name).floats()
+        }
+        let one = try scores("y.npy"), three = try scores("y3.npy")
+        XCTAssertEqual(one.count, three.count)
+        let scale = one.map(abs).max() ?? 1
+        XCTAssertLessThanOrEqual(zip(one, three).map { abs($0 - $1) }.max() ?? .infinity, 1e-5 * scale)
+        let evaluateRanks = try mpirun(2, ["evaluate", "--model", dir + "/w.npz", "--size", "500", "--threads", "1", "--json", dir + "/e2.json"],
+                                       timeout: 120)
+        XCTAssertEqual(evaluateRanks.status, 0, evaluateRanks.errors)
+        let evaluation2 = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/e2.json"))) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(evaluation2["accuracy"] as? Double), try XCTUnwrap(evaluation["accuracy"] as? Double), accuracy: 0.0021,
+                       "at most one near-tie may fall the other way")
+        XCTAssertEqual((evaluation2["confusion"] as? [[Int]])?.joined().reduce(0, +), 500)
         // NumPy: the file's arrays, its normalisation and its activation (AllReLU 0.6: z<0 ? 0.6z : z).
         let output = try TestFiles.python("""
             import gzip, json, numpy as np, scipy.sparse
