@@ -46,9 +46,12 @@ let package = Package(
         // The Graph Challenge's layer kernel on panels of 16 inputs (C vector extensions).
         .target(name: "PanelKernels", path: "Sources/PanelKernels",
                 cSettings: [.unsafeFlags([clangTarget, "-O3"], .when(configuration: .release))]),
+        // The CSR kernels of training: SpMM and SDDMM tiled in vector registers (C vector extensions).
+        .target(name: "TrainingKernels", path: "Sources/TrainingKernels",
+                cSettings: [.unsafeFlags([clangTarget, "-O3"], .when(configuration: .release))]),
         .target(
             name: "Sprig",
-            dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl", "PanelKernels",
+            dependencies: ["CBLAS", "MPIShim", "ZlibC", "CPUControl", "PanelKernels", "TrainingKernels",
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Sources/Sprig",
             swiftSettings: fastMath),
@@ -66,7 +69,7 @@ let package = Package(
             // The `sprig` executable; its folder is not named `sprig`, which would collide with
             // `Sprig` on case-insensitive file systems.
             name: "SprigCommandLine",
-            dependencies: ["Sprig", "SprigArguments", "StopSignals", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sprig", "SprigArguments", "CBLAS", "StopSignals", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/SprigCommandLine",
             swiftSettings: fastMath),
         .testTarget(name: "SprigTests", dependencies: ["Sprig", "SprigArguments", "SprigCommandLine"], path: "Tests/SprigTests"),

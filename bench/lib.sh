@@ -116,6 +116,20 @@ build_sprig() {
     [[ ${#missing[@]} -eq 0 ]] || die "$SPRIG_BIN train lacks ${missing[*]}: $what"
 }
 
+# sprig_and_baseline: for the A/B scripts (kernels.sh, spread.sh): builds Sprig's executable
+# when --sprig was not given, then fails unless it and BASELINE (when set) are executables.
+BASELINE=""
+sprig_and_baseline() {
+    if [[ -z "$SPRIG_BIN" ]]; then
+        (cd "$ROOT" && swift build -c release --product sprig >&2)
+        SPRIG_BIN="$ROOT/.build/release/sprig"
+    fi
+    local binary
+    for binary in "$SPRIG_BIN" ${BASELINE:+"$BASELINE"}; do
+        [[ -x "$binary" ]] || die "$binary is not an executable"
+    done
+}
+
 # one PART IMPL TAG VALUE... -- CMD...: run CMD with --metrics, keep its metrics and stdout
 # in $RESULTS/pPART_IMPL_TAG.*, and record it in $INDEX; each VALUE goes to the report's
 # `record` under the flag at the same place in RECORD_FLAGS (set by the script).

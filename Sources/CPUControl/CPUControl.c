@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include "CPUControl.h"
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -229,3 +231,23 @@ __attribute__((constructor)) SPRIG_BASELINE static void sprig_refuse_unsupported
         _exit(1);
     }
 }
+
+#if defined(__linux__)
+int sprig_allowed_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < capacity; cpu++) if (CPU_ISSET(cpu, &set)) cpus[count++] = cpu;
+    return count;
+}
+
+int sprig_bind_thread(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
+#else
+int sprig_allowed_cpus(int *cpus, int capacity) { (void)cpus; (void)capacity; return 0; }
+int sprig_bind_thread(const int *cpus, int count) { (void)cpus; (void)count; return -1; }
+#endif

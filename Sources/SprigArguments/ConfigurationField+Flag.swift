@@ -13,6 +13,7 @@ extension ConfigurationField {
         case .batchSize: return "--batch-size"
         case .learningRate: return "--learning-rate"
         case .weightDecay: return "--weight-decay"
+        case .learningRateFanIn: return "--learning-rate-fan-in"
         case .loss: return "--loss"
         case .optimizer: return "--optimizer"
         case .prune: return "--prune"

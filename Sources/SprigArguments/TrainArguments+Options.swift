@@ -54,6 +54,10 @@ extension TrainingRun.Options {
             optimizer: optimizers[0],
             weightDecay: c.weightDecay ?? 0, loss: try LossKind(parsing: c.loss ?? "softmax-cross-entropy"), seed: c.seed ?? 1)
         training.layerOptimizers = optimizers.count > 1 ? optimizers : nil
+        if let limit = c.learningRateFanIn {
+            guard limit >= 0 else { throw SprigError.invalidArgument("--learning-rate-fan-in \(limit) is negative (0 turns it off)") }
+            training.learningRateFanIn = limit == 0 ? nil : limit
+        }
         training.dynamicSparsity = try parseDynamicSparsity(c)
         training.structuredSparsity = try parseStructuredSparsity(c)
         self.init(network: network, training: training, dataset: try DatasetKind(parsing: c.dataset ?? "fashion-mnist"),
@@ -88,7 +92,7 @@ extension TrainingRun.Options {
             ("--activation", c.activation != nil), ("--output-activation", c.outputActivation != nil), ("--loss", c.loss != nil),
             ("--layers", c.layers != nil), ("--dropouts", c.dropouts != nil),
             ("--optimizer", c.optimizer != nil), ("--learning-rate", c.learningRate != nil), ("--lr-schedule", c.lrSchedule != nil),
-            ("--weight-decay", c.weightDecay != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
+            ("--weight-decay", c.weightDecay != nil), ("--learning-rate-fan-in", c.learningRateFanIn != nil), ("--initializer", c.initializer != nil), ("--fan-in", c.fanIn != nil),
             ("--batch-size", c.batchSize != nil), ("--epochs", c.epochs != nil), ("--seed", c.seed != nil),
             ("--prune", c.prune != nil), ("--grow", c.grow != nil), ("--grow-weights", c.growWeights != nil),
             ("--regrow-every", c.regrowEvery != nil), ("--regrow-schedule", c.regrowSchedule != nil), ("--regrow-until", c.regrowUntil != nil),

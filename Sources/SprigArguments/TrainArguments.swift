@@ -57,6 +57,12 @@ public struct TrainArguments: ParsableArguments {
     public var lrSchedule: String?
     @Option(parsing: .unconditional, help: "L2 weight decay, added to the gradient of every parameter (default 0).")
     public var weightDecay: Float?
+    @Option(parsing: .unconditional, help: """
+        A linear layer whose rows hold more than N nonzeros on average (fan-in n) learns at the learning rate \
+        times N/n, so that its outputs move per step as a layer of fan-in N's do; 0 keeps every layer at the \
+        learning rate (default 4096).
+        """)
+    public var learningRateFanIn: Int?
     @Option(help: """
         Initializer: xavier, xavier-normalized (also glorot, glorot-uniform), he (also kaiming) or pytorch (also \
         torch, default) (default pytorch). Names in any case, with -, _ or nothing between words: Nerva's Xavier, \

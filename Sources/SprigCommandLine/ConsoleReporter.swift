@@ -8,6 +8,11 @@ import StopSignals
 /// which is opened only once the run has started (a failed start leaves no file behind).
 final class ConsoleReporter: TrainingReporter {
     private var epochs = 0
+    private var trainCount = 0
+    /// The epoch whose progress is shown, when its clock started and at which step.
+    private var shownEpoch = -1
+    private var epochClock = Stopwatch()
+    private var firstStepShown = 0
     private var dynamicSparsity = false
     private let metricsPath: String?
     private var metricsFile: MetricsFile?
@@ -25,6 +30,7 @@ final class ConsoleReporter: TrainingReporter {
 
     func started(_ s: RunSummary) throws {
         epochs = s.epochs
+        trainCount = s.trainCount
         if let path = metricsPath { metricsFile = try MetricsFile(path: path, append: s.resumed) }
         let ranks = s.ranks > 1 ? "\(s.ranks) ranks × " : ""
         print("sprig train: \(s.dataset), \(s.trainCount) training and \(s.testCount) test examples, \(ranks)\(s.threads) thread\(s.threads == 1 ? "" : "s")")
@@ -45,12 +51,17 @@ final class ConsoleReporter: TrainingReporter {
     }
 
     func progress(epoch: Int, done: Int, total: Int) {
+        if epoch != shownEpoch {
+            shownEpoch = epoch
+            epochClock = Stopwatch()
+            firstStepShown = done
+        }
         guard isTerminal else {
             // A log file (a Slurm job's slurm-<id>.out, mpirun's output): a plain line at most
             // every 30 s, so that a long epoch shows it is moving.
             guard lastDraw.seconds >= Self.logProgressSeconds, done < total else { return }
             lastDraw = Stopwatch()
-            print("  epoch \(epoch + 1)/\(epochs): step \(done)/\(total) (\(100 * done / max(total, 1))%)")
+            print("  epoch \(epoch + 1)/\(epochs): step \(done)/\(total) (\(100 * done / max(total, 1))%)" + rate(done: done, total: total))
             flush()
             return
         }
@@ -59,8 +70,19 @@ final class ConsoleReporter: TrainingReporter {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        print("\r  epoch \(epoch + 1)/\(epochs) \(bar) \(100 * done / max(total, 1))%", terminator: "")
+        print("\r  epoch \(epoch + 1)/\(epochs) \(bar) \(100 * done / max(total, 1))%" + rate(done: done, total: total), terminator: "")
         flush()
+    }
+
+    /// ", 12.3 examples/s, 4 min 10 s left in the epoch" from the steps since the epoch's clock
+    /// started (a step holds trainCount/total examples); empty before the first step is timed.
+    private func rate(done: Int, total: Int) -> String {
+        let steps = done - firstStepShown, seconds = epochClock.seconds
+        guard steps > 0, seconds > 0, total > 0 else { return "" }
+        let examplesPerSecond = Double(steps) * Double(trainCount) / Double(total) / seconds
+        let left = Int((Double(total - done) * seconds / Double(steps)).rounded())
+        let time = left >= 3600 ? "\(left / 3600) h \(left % 3600 / 60) min" : left >= 60 ? "\(left / 60) min \(left % 60) s" : "\(left) s"
+        return String(format: ", %.1f examples/s, ", examplesPerSecond) + time + " left in the epoch"
     }
 
     func finished(_ m: EpochMetrics) throws {

@@ -11,10 +11,11 @@ struct SprigCommand: ParsableCommand {
         commandName: "sprig",
         abstract: "Truly sparse neural networks: CSR training on one process or many, and the Sparse DNN Graph Challenge.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ChallengeCommand.self, CacheCommand.self, GPUInfoCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ChallengeCommand.self, CacheCommand.self, GPUInfoCommand.self, MPISelfTestCommand.self, MPIBenchCommand.self, KernelBenchCommand.self])
 
     static func main() {
         BLASKernelCheck.reexecuteWithBetterKernelsIfNeeded()
+        ThreadPool.bindsThreads = true
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -184,7 +184,9 @@ final class LayerTests: XCTestCase {
 
     /// 1, 2, 3 and 4 ranks (with 4, one shard of the last batch of 3 is empty) against one
     /// process over an epoch of 11 steps: synchronised batch norm and rank-independent dropout
-    /// give the same weights, γ, β and running statistics within 1e-5.
+    /// give the same weights, γ, β and running statistics within 3e-5 (each rank's SDDMM sums its
+    /// shard of 25–26 examples in vector lanes, then the ranks' sums are added: float rounding
+    /// in another order, carried through 11 steps of batch norm; a wrong shard is off by ~1e-1).
     func testRanksFollowTheSingleProcessWithBatchNormAndDropout() throws {
         let dir = try TestFiles.makeDirectory(self)
         let single = try CommandLineTests.sprig(job(dir, "single", ["--epochs", "1"]))
@@ -200,7 +202,7 @@ final class LayerTests: XCTestCase {
             let mine = try saved("\(dir)/p\(ranks).npz")
             for (name, values) in reference {
                 let difference = relativeDifference(mine[name] ?? [], values)
-                XCTAssertLessThanOrEqual(difference, 1e-5, "\(ranks) ranks: \(name) differs from one process by \(difference)")
+                XCTAssertLessThanOrEqual(difference, 3e-5, "\(ranks) ranks: \(name) differs from one process by \(difference)")
             }
         }
         // Adam on every layer, and per-layer optimizers (a batch norm follows its linear layer's).

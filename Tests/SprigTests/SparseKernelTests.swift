@@ -8,6 +8,11 @@ final class SparseKernelTests: XCTestCase {
     let cases: [(Int, Int, Double, Int)] = [
         (1, 1, 1, 1), (1, 1, 1, 7), (7, 5, 0.3, 1), (13, 17, 0.1, 33), (64, 48, 0.05, 100),
         (40, 30, 1, 17), (25, 9, 0.0, 4), (100, 3, 0.02, 16), (3, 200, 0.5, 35), (50, 50, 0.01, 64),
+        // Batches around the C kernels' tiles (64, 48, 32, 16 columns, then 4, then single
+        // columns), a gathered matrix beyond L2 (3000×100 floats: the prefetching path) and
+        // rows of Wᵀ longer than the transposed product's staging array (4096 values).
+        (20, 30, 0.3, 129), (9, 11, 0.5, 48), (5, 70, 0.2, 15), (12, 8, 0.9, 65), (6, 40, 0.6, 3), (4, 3000, 0.1, 100),
+        (5000, 3, 0.9, 20),
     ]
 
     func makePattern(_ k: Int, _ d: Int, _ density: Double, seed: UInt64) -> SparsityPattern {
@@ -55,16 +60,13 @@ final class SparseKernelTests: XCTestCase {
             let x = randomFloats(d * b, seed: 30 + UInt64(n))
             let w = dense(p, values)
             for activation in [Activation.identity, .relu, .tanh, .leakyReLU(0.2)] {
-                // Row parts, and tiles of 5 batch columns (every column must be written: NaN otherwise).
-                for (parts, tile) in [(1, b), (3, b), (2, 5)] {
+                // Row parts (every element must be written: NaN otherwise).
+                for parts in [1, 3, 2] {
                     var z = [Float](repeating: .nan, count: k * b), y = [Float](repeating: .nan, count: k * b)
                     let partition = RowPartition(p, parts: parts)
                     for part in 0..<partition.parts {
-                        for first in stride(from: 0, to: b, by: tile) {
-                            SparseKernels.forward(pattern: p, values: values, bias: bias, input: x, preActivation: &z, output: &y,
-                                                  batch: b, activation: activation, rows: partition.rows(ofPart: part),
-                                                  batchColumns: tile == b ? nil : first..<min(b, first + tile))
-                        }
+                        SparseKernels.forward(pattern: p, values: values, bias: bias, input: x, preActivation: &z, output: &y,
+                                              batch: b, activation: activation, rows: partition.rows(ofPart: part))
                     }
                     for o in 0..<k { for j in 0..<b {
                         var s = Double(bias[o])

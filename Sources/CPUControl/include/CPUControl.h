@@ -24,6 +24,13 @@ const char *sprig_build_cpu_features(void);
 // check runs it on the build's features before main and exits with status 1 on a mismatch.
 int sprig_check_cpu_features(const char *required, const char *host, char *message, unsigned long capacity);
 
+// The CPUs the calling thread may run on (its affinity mask), at most `capacity` of them into
+// `cpus` in increasing order; returns how many (0 where the OS does not say).
+int sprig_allowed_cpus(int *cpus, int capacity);
+
+// Lets the calling thread run only on the `count` CPUs in `cpus`; 0 on success.
+int sprig_bind_thread(const int *cpus, int count);
+
 // Asks the CPU to bring the cache line holding `address` towards L1 (a hint; never faults).
 static inline void sprig_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 

@@ -10,6 +10,8 @@ public final class Optimizer {
     public let layerKinds: [OptimizerKind]?
     public let weightDecay: Float
     public let parameters: ParameterStore
+    /// Store layer l learns at learningRate·learningRateScales[l] (nil: every layer at learningRate).
+    public var learningRateScales: [Float]?
 
     /// Adds the kind's state buffers (zeroed) to `parameters`.
     public init(kind: OptimizerKind, weightDecay: Float = 0, parameters: ParameterStore) {
@@ -43,9 +45,10 @@ public final class Optimizer {
     /// corrections), this one included.
     public func step(learningRate eta: Float, update t: Int, backend: any ComputeBackend) throws {
         precondition(t >= 1, "updates are counted from 1")
-        if let layerKinds {
-            for (l, kind) in layerKinds.enumerated() {
-                try apply(kind, to: parameters.range(ofLayer: l), learningRate: eta, update: t, backend: backend)
+        if layerKinds != nil || learningRateScales != nil {
+            for l in 0..<(layerKinds?.count ?? learningRateScales!.count) {
+                try apply(layerKinds?[l] ?? kind, to: parameters.range(ofLayer: l), learningRate: eta * (learningRateScales?[l] ?? 1),
+                          update: t, backend: backend)
             }
         } else {
             try apply(kind, to: 0..<parameters.count, learningRate: eta, update: t, backend: backend)

@@ -1,25 +1,36 @@
+import TrainingKernels
+
 /// The CSR kernels of training, in the feature-major layout: a batch of B examples with D
-/// features is a D×B row-major matrix, so every inner loop runs over B contiguous floats.
-/// W is K×D (outputs × inputs). Each kernel handles a range of rows so threads can split it.
+/// features is a D×B row-major matrix. W is K×D (outputs × inputs). Each kernel handles a range
+/// of rows so threads can split it; the loops themselves are C (`TrainingKernels`): per row,
+/// tiles of 64 batch columns whose sums stay in vector registers over the row's nonzeros.
 public enum SparseKernels {
+    /// Where a gathered matrix of `bytes` lies, as the C kernels' `far` takes it: 0 within L2
+    /// (1 MiB here), 1 within L3 (32 MiB), 2 beyond. Fixed sizes: a wrong guess only changes
+    /// how far ahead rows are prefetched.
+    @inline(__always)
+    static func distance(ofGathered bytes: Int) -> Int32 { bytes <= 1 << 20 ? 0 : bytes <= 32 << 20 ? 1 : 2 }
+
+    /// Rows per call of the C kernel in `forward`, so that the epilogue finds them in L1/L2.
+    static let epilogueRows = 32
 
     /// Z[o,:] = Σ_{p ∈ row o} W[p]·X[c_p,:] + b[o],  Y[o,:] = f(Z[o,:])   for o in `rows`.
-    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B. With `batchColumns`, only those
-    /// columns of Z and Y (a tile of the batch, so its slice of X stays in cache).
+    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B.
     @inline(__always)
     public static func forward(pattern: SparsityPattern, values: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
                                output y: UnsafeMutablePointer<Float>, batch: Int, activation: Activation,
-                               rows: Range<Int>, batchColumns: Range<Int>? = nil) {
-        let first = batchColumns?.lowerBound ?? 0, count = batchColumns?.count ?? batch
+                               rows: Range<Int>) {
+        let far = distance(ofGathered: pattern.columns * batch * 4)
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
-                for o in rows {
-                    let zRow = z + o * batch + first
-                    zRow.update(repeating: 0, count: count)
-                    accumulateRow(start: offsets[o], end: offsets[o + 1], columns: columns.baseAddress!,
-                                  value: { values[$0] }, source: x + first, stride: batch, into: zRow, count: count)
-                    activation.applyRow(z: zRow, bias: bias[o], y: y + o * batch + first, count: count)
+                for first in stride(from: rows.lowerBound, to: rows.upperBound, by: epilogueRows) {
+                    let last = min(first + epilogueRows, rows.upperBound)
+                    sprig_csr_times_dense(wide(offsets), columns.baseAddress!, values, nil, Int64(first), Int64(last),
+                                          x, z, Int64(batch), far)
+                    for o in first..<last {
+                        activation.applyRow(z: z + o * batch, bias: bias[o], y: y + o * batch, count: batch)
+                    }
                 }
             }
         }
@@ -31,15 +42,12 @@ public enum SparseKernels {
     public static func multiplyTransposed(plan: TransposePlan, values: UnsafePointer<Float>,
                                           gradient dz: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                                           batch: Int, rows: Range<Int>) {
+        let far = distance(ofGathered: plan.pattern.columns * batch * 4)
         plan.pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             plan.pattern.columnIndices.withUnsafeBufferPointer { columns in
                 plan.sourceSlot.withUnsafeBufferPointer { source in
-                    for i in rows {
-                        let row = dx + i * batch
-                        row.update(repeating: 0, count: batch)
-                        accumulateRow(start: offsets[i], end: offsets[i + 1], columns: columns.baseAddress!,
-                                      value: { values[Int(source[$0])] }, source: dz, stride: batch, into: row, count: batch)
-                    }
+                    sprig_csr_times_dense(wide(offsets), columns.baseAddress!, values, source.baseAddress!,
+                                          Int64(rows.lowerBound), Int64(rows.upperBound), dz, dx, Int64(batch), far)
                 }
             }
         }
@@ -52,36 +60,18 @@ public enum SparseKernels {
     public static func weightGradient(pattern: SparsityPattern, gradient dz: UnsafePointer<Float>,
                                       input x: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>,
                                       batch: Int, rows: Range<Int>) {
+        let far = distance(ofGathered: pattern.columns * batch * 4)
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
-                for o in rows {
-                    let dzRow = dz + o * batch
-                    for p in offsets[o]..<offsets[o + 1] {
-                        dw[p] = VectorMath.dot(dzRow, x + Int(columns[p]) * batch, count: batch)
-                    }
-                }
+                sprig_csr_sampled_product(wide(offsets), columns.baseAddress!, dz, x, dw,
+                                          Int64(rows.lowerBound), Int64(rows.upperBound), Int64(batch), far)
             }
         }
     }
+}
 
-    /// out[0..<count] += Σ_{p ∈ start..<end} value(p)·source[c_p·stride ..< c_p·stride + count],
-    /// four nonzeros per pass over `out`.
-    @inline(__always)
-    static func accumulateRow(start: Int, end: Int, columns: UnsafePointer<Int32>, value: (Int) -> Float,
-                              source: UnsafePointer<Float>, stride batch: Int, into out: UnsafeMutablePointer<Float>,
-                              count: Int) {
-        var p = start
-        while p + 4 <= end {
-            VectorMath.axpy4(value(p), source + Int(columns[p]) * batch,
-                             value(p + 1), source + Int(columns[p + 1]) * batch,
-                             value(p + 2), source + Int(columns[p + 2]) * batch,
-                             value(p + 3), source + Int(columns[p + 3]) * batch,
-                             out, count: count)
-            p += 4
-        }
-        while p < end {
-            VectorMath.axpy(value(p), source + Int(columns[p]) * batch, out, count: count)
-            p += 1
-        }
-    }
+/// Row offsets as the C kernels take them (Int is 64 bits wherever Sprig builds).
+@inline(__always)
+private func wide(_ offsets: UnsafeBufferPointer<Int>) -> UnsafePointer<Int64> {
+    UnsafeRawPointer(offsets.baseAddress!).assumingMemoryBound(to: Int64.self)
 }

@@ -11,6 +11,7 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case batchSize = "training.batchSize"
     case learningRate = "training.learningRate"
     case weightDecay = "training.weightDecay"
+    case learningRateFanIn = "training.learningRateFanIn"
     case loss = "training.loss"
     case optimizer = "training.optimizer"
     case prune = "training.dynamicSparsity.prune"

@@ -33,9 +33,14 @@ final class WorkerTeam: @unchecked Sendable {
     private let pausesBeforeYielding = 1_000
     private let yieldsBeforeParking = 200
 
-    init(workers: Int) {
-        for _ in 0..<workers {
-            let thread = Thread { [self] in workerLoop() }
+    /// `cpus`: worker k is bound to cpus[k] (nil: the OS places them).
+    init(workers: Int, cpus: [Int32]? = nil) {
+        for k in 0..<workers {
+            let cpu = cpus?[k] ?? -1
+            let thread = Thread { [self] in
+                if cpu >= 0 { var one = cpu; _ = sprig_bind_thread(&one, 1) }
+                workerLoop()
+            }
             thread.stackSize = 1 << 20
             thread.start()
         }

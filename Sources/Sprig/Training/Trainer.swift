@@ -63,18 +63,28 @@ public final class Trainer {
     /// layer after it, batch norm's γ and β, follows it). The store's existing state buffers
     /// (a network shrunk or resumed) are kept.
     private static func optimizer(for network: Network, configuration: TrainingConfiguration) -> Optimizer {
-        guard let layerOptimizers = configuration.layerOptimizers else {
-            return Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
-        }
-        var current = layerOptimizers[0], linear = 0
-        let perLayer = network.layers.map { layer -> OptimizerKind in
-            if layer is any LinearLayer {
-                current = layerOptimizers[linear]
-                linear += 1
+        let optimizer: Optimizer
+        if let layerOptimizers = configuration.layerOptimizers {
+            var current = layerOptimizers[0], linear = 0
+            let perLayer = network.layers.map { layer -> OptimizerKind in
+                if layer is any LinearLayer {
+                    current = layerOptimizers[linear]
+                    linear += 1
+                }
+                return current
             }
-            return current
+            optimizer = Optimizer(layerKinds: perLayer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        } else {
+            optimizer = Optimizer(kind: configuration.optimizer, weightDecay: configuration.weightDecay, parameters: network.parameters)
         }
-        return Optimizer(layerKinds: perLayer, weightDecay: configuration.weightDecay, parameters: network.parameters)
+        // Linear layers of fan-in beyond `learningRateFanIn` learn at a smaller rate (the layers
+        // after one, batch norm's γ and β, at the full rate).
+        let scales = network.layers.map { layer -> Float in
+            guard let linear = layer as? any LinearLayer else { return 1 }
+            return configuration.learningRateScale(nonzeros: linear.weightCount, rows: linear.outputSize)
+        }
+        if scales.contains(where: { $0 != 1 }) { optimizer.learningRateScales = scales }
+        return optimizer
     }
 
     /// Trains `compact` from now on (structured sparsity removed neurons): the optimizer moves
@@ -187,12 +197,15 @@ public final class Trainer {
                                 + "try a smaller --learning-rate")
     }
 
-    /// Mean loss and accuracy over `data` (forward only, in batches of up to 1000; each rank
-    /// evaluates a contiguous share and the sums are allreduced).
+    /// Mean loss and accuracy over `data` (forward only, in batches of up to 1000 as
+    /// `Workspace.evaluationColumns` allows; each rank evaluates a contiguous share and the sums
+    /// are allreduced).
     public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
         guard data.count > 0 else { return (0, 0) }
         let share = Shard.range(of: data.count, rank: communicator.rank, ranks: communicator.size)
-        let capacity = max(1, min(1000, share.count))
+        let capacity = Workspace.evaluationColumns(network.configuration, examples: share.count,
+                                                   atLeast: Trainer.workspaceCapacity(batchSize: configuration.batchSize, trainingExamples: data.count,
+                                                                                      ranks: communicator.size))
         if evaluationWorkspace?.capacity != capacity {
             evaluationWorkspace = try Workspace(network: network, capacity: capacity, backend: backend)
         }

@@ -11,6 +11,12 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
     /// (`TrainingRun.Options.validate`, `Trainer`, a checkpoint's header).
     public var layerOptimizers: [OptimizerKind]?
     public var weightDecay: Float
+    /// A linear layer whose rows hold more nonzeros than this on average (its fan-in n) learns
+    /// at learningRate·learningRateFanIn/n. One step moves a row's pre-activation by about
+    /// η·n·E[x²] (SGD; Adam's by η·n·E|x|): with the same η, a dense output layer over 10⁶
+    /// neurons moved 10⁴ times as far as one over 100 and the network did not learn (loss ≈ 100
+    /// from ln 10). nil: every layer at learningRate (also a checkpoint from before this field).
+    public var learningRateFanIn: Int?
     public var loss: LossKind
     /// Seeds the per-epoch shuffle (stream 1_000_000 + epoch) and the topology steps' random choices.
     public var seed: UInt64
@@ -22,7 +28,7 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
     public init(epochs: Int = 1, batchSize: Int = 100, learningRate: Double = 0.01, schedule: LearningRateSchedule = .constant,
                 optimizer: OptimizerKind = .nesterov(0.9), weightDecay: Float = 0, loss: LossKind = .softmaxCrossEntropy,
                 seed: UInt64 = 1, dynamicSparsity: DynamicSparsity? = nil, layerOptimizers: [OptimizerKind]? = nil,
-                structuredSparsity: StructuredSparsity? = nil) {
+                structuredSparsity: StructuredSparsity? = nil, learningRateFanIn: Int? = TrainingConfiguration.defaultLearningRateFanIn) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -30,10 +36,21 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         self.optimizer = optimizer
         self.layerOptimizers = layerOptimizers
         self.weightDecay = weightDecay
+        self.learningRateFanIn = learningRateFanIn
         self.loss = loss
         self.seed = seed
         self.dynamicSparsity = dynamicSparsity
         self.structuredSparsity = structuredSparsity
+    }
+
+    /// Fan-ins up to 4096 (every layer of the benchmarks' networks) keep the learning rate.
+    public static let defaultLearningRateFanIn = 4096
+
+    /// The factor on the learning rate of a linear layer with `nonzeros` weights in `rows` rows.
+    public func learningRateScale(nonzeros: Int, rows: Int) -> Float {
+        guard let limit = learningRateFanIn, rows > 0 else { return 1 }
+        let fanIn = Double(nonzeros) / Double(rows)
+        return fanIn > Double(limit) ? Float(Double(limit) / fanIn) : 1
     }
 
     /// Throws `SprigError.invalidField` naming the first field whose value makes no sense.
@@ -45,6 +62,9 @@ public struct TrainingConfiguration: Equatable, Sendable, Codable {
         }
         guard weightDecay >= 0, weightDecay.isFinite else {
             throw SprigError.invalidField(.weightDecay, "\(weightDecay) is not a non-negative number")
+        }
+        if let learningRateFanIn, learningRateFanIn < 1 {
+            throw SprigError.invalidField(.learningRateFanIn, "\(learningRateFanIn) is not positive")
         }
         for kind in [optimizer] + (layerOptimizers ?? []) {
             if let problem = kind.problem { throw SprigError.invalidField(.optimizer, "'\(kind)': \(problem)") }

@@ -250,7 +250,7 @@ public final class TrainingRun {
         }
         let trainingColumns = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count,
                                                         ranks: communicator.size)
-        let evaluationColumns = min(1000, max(test.count / communicator.size + 1, 1))
+        let evaluationColumns = Workspace.evaluationColumns(network, examples: test.count / communicator.size + 1, atLeast: trainingColumns)
         for columns in [trainingColumns, evaluationColumns] {   // a workspace: X, then Z, Y and DY per layer
             try budget.add(product: [network.layerSizes[0], columns])
             for size in network.layerOutputSizes {   // per layer: Y, DY and the scratch (Z, x̂ or a mask), at most one row each

@@ -173,6 +173,7 @@ extension TrainingRun.Options {
             ("--lr-schedule", training.schedule.description, saved.schedule.description),
             ("--optimizer", training.optimizerDescription, saved.optimizerDescription),
             ("--weight-decay", "\(training.weightDecay)", "\(saved.weightDecay)"),
+            ("--learning-rate-fan-in", "\(training.learningRateFanIn ?? 0)", "\(saved.learningRateFanIn ?? 0)"),
             ("--loss", "\(training.loss)", "\(saved.loss)"),
             ("--prune", training.dynamicSparsity.map { "\($0.prune)" } ?? "none", saved.dynamicSparsity.map { "\($0.prune)" } ?? "none"),
             ("--grow", training.dynamicSparsity?.grow.rawValue ?? "none", saved.dynamicSparsity?.grow.rawValue ?? "none"),
