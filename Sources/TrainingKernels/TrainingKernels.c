@@ -10,9 +10,10 @@ enum { widest = 4, group = 8 };   // 32 vector registers: tiles of 64 columns, 8
 #else
 enum { widest = 2, group = 4 };   // 16 registers (AVX2, NEON pairs): tiles of 32, 4 at once
 #endif
-// `far`: where the gathered matrix lies. 0: in L2, nothing prefetched; 1: in L3, rows prefetched
-// into L1 8 nonzeros ahead; 2: in DRAM, rows prefetched into L2 32 nonzeros ahead (more lines
-// in flight than L1's miss buffers hold: 1.5–1.9× the L1 prefetch at W = 2^20, density 4e-5).
+// `far`: where the gathered matrix lies. 0: in L2, nothing prefetched; 1: in L3, each tile's
+// lines of the row 8 nonzeros ahead into L1 (whole rows: 1.4× slower SpMM at W = 16384);
+// 2: in DRAM, whole rows 32 nonzeros ahead into L2 (more lines in flight than L1's miss
+// buffers hold: 1.5–1.9× the L1 prefetch at W = 2^20, density 4e-5).
 #define AHEAD(far) ((far) == 2 ? 32 : 8)
 
 
@@ -45,17 +46,24 @@ INLINE void prefetch_row(const float *x, int64_t column, int64_t batch, const in
 
 // One row of out, columns [j, j + 16n): n vectors of accumulators per nonzero chain, two
 // chains (even and odd nonzeros) so that 2n FMAs are independent. With `prefetch_end` (x lies
-// beyond L2; the row's first tile), the whole x row of the nonzero AHEAD(far) places on, into
-// the next rows up to prefetch_end, is requested: the later tiles find it in cache.
+// beyond L2), the x row of the nonzero AHEAD(far) places on, into the next rows up to
+// prefetch_end, is requested: in L3, this tile's lines; in DRAM, the whole row, by the row's
+// first tile only (the later tiles find it in L2).
 INLINE void row_tile(const int32_t *col, const float *values, const int32_t *slots, int64_t count,
                      const float *x, int64_t batch, int64_t j, float *out, const int n,
                      const int indirect, const int32_t *prefetch_end, const int far) {
     v16 a[4] = {0}, c[4] = {0};
     int64_t k = 0;
     for (; k + 2 <= count; k += 2) {
-        if (far && prefetch_end && col + k + AHEAD(far) + 1 < prefetch_end) {
+        if (far == 2 && prefetch_end && col + k + AHEAD(far) + 1 < prefetch_end) {
             prefetch_row(x, col[k + AHEAD(far)], batch, far);
             prefetch_row(x, col[k + AHEAD(far) + 1], batch, far);
+        }
+        if (far == 1 && prefetch_end && col + k + AHEAD(far) + 1 < prefetch_end) {
+            for (int u = 0; u < n; u++) {
+                __builtin_prefetch(x + col[k + AHEAD(far)] * batch + j + 16 * u);
+                __builtin_prefetch(x + col[k + AHEAD(far) + 1] * batch + j + 16 * u);
+            }
         }
         const v16 w0 = splat16(weight(values, slots, k, indirect)), w1 = splat16(weight(values, slots, k + 1, indirect));
         const float *x0 = x + col[k] * batch + j, *x1 = x + col[k + 1] * batch + j;
@@ -97,7 +105,7 @@ INLINE void times_dense(const int64_t *offsets, const int32_t *columns, const fl
         float *o = out + r * batch;
         int64_t j = 0;
         const int32_t *ahead_end = last;   // the first tile prefetches, the later ones find the rows
-        for (; j + 16 * widest <= batch; j += 16 * widest, ahead_end = 0) row_tile(col, v, 0, count, x, batch, j, o, widest, 0, ahead_end, far);
+        for (; j + 16 * widest <= batch; j += 16 * widest, ahead_end = far == 2 ? 0 : ahead_end) row_tile(col, v, 0, count, x, batch, j, o, widest, 0, ahead_end, far);
         switch ((batch - j) / 16) {   // the rest of the full vectors, in one tile
         case 3: row_tile(col, v, 0, count, x, batch, j, o, 3, 0, ahead_end, far); j += 48; break;
         case 2: row_tile(col, v, 0, count, x, batch, j, o, 2, 0, ahead_end, far); j += 32; break;
