@@ -58,7 +58,6 @@ struct MachineRates {
         let arrays = (0..<pool.threads).map { _ in FloatBuffer(count: max(floats, 1 << 19)) }   // whole huge pages
         let passes = max(1, (1 << 30) / bytesPerThread)   // about 1 GiB per thread per repetition
         var best = Double.infinity
-        var sink: Float = 0
         for _ in 0..<5 {
             let clock = Stopwatch()
             pool.run(parts: pool.threads) { k in
@@ -85,9 +84,7 @@ struct MachineRates {
                 arrays[k].pointer[0] = total.sum()
             }
             best = min(best, clock.seconds)
-            sink += arrays[0].pointer[0]
         }
-        if sink.isNaN { print("") }
         return Double(passes * floats * 4 * pool.threads) / best
     }
 

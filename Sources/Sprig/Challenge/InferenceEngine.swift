@@ -242,7 +242,7 @@ public final class InferenceEngine: ChallengeEngine {
         layer.transposed.rowOffsets.withUnsafeBufferPointer { offsets in
             layer.transposed.columnIndices.withUnsafeBufferPointer { columns in
                 layer.values.withUnsafeBufferPointer { values in
-                    sprig_panel_layer(UnsafeRawPointer(offsets.baseAddress!).assumingMemoryBound(to: Int64.self), columns.baseAddress!,
+                    sprig_panel_layer(offsets.int64Address, columns.baseAddress!,
                                       values.baseAddress!, biases.pointer, cap, Int64(rows.lowerBound), Int64(rows.upperBound),
                                       inputs, outputs, Int64(count), alive)
                 }

@@ -26,7 +26,7 @@ public enum SparseKernels {
             pattern.columnIndices.withUnsafeBufferPointer { columns in
                 for first in stride(from: rows.lowerBound, to: rows.upperBound, by: epilogueRows) {
                     let last = min(first + epilogueRows, rows.upperBound)
-                    sprig_csr_times_dense(wide(offsets), columns.baseAddress!, values, nil, Int64(first), Int64(last),
+                    sprig_csr_times_dense(offsets.int64Address, columns.baseAddress!, values, nil, Int64(first), Int64(last),
                                           x, z, Int64(batch), far)
                     for o in first..<last {
                         activation.applyRow(z: z + o * batch, bias: bias[o], y: y + o * batch, count: batch)
@@ -46,7 +46,7 @@ public enum SparseKernels {
         plan.pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             plan.pattern.columnIndices.withUnsafeBufferPointer { columns in
                 plan.sourceSlot.withUnsafeBufferPointer { source in
-                    sprig_csr_times_dense(wide(offsets), columns.baseAddress!, values, source.baseAddress!,
+                    sprig_csr_times_dense(offsets.int64Address, columns.baseAddress!, values, source.baseAddress!,
                                           Int64(rows.lowerBound), Int64(rows.upperBound), dz, dx, Int64(batch), far)
                 }
             }
@@ -63,15 +63,15 @@ public enum SparseKernels {
         let far = distance(ofGathered: pattern.columns * batch * 4)
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
-                sprig_csr_sampled_product(wide(offsets), columns.baseAddress!, dz, x, dw,
+                sprig_csr_sampled_product(offsets.int64Address, columns.baseAddress!, dz, x, dw,
                                           Int64(rows.lowerBound), Int64(rows.upperBound), Int64(batch), far)
             }
         }
     }
 }
 
-/// Row offsets as the C kernels take them (Int is 64 bits wherever Sprig builds).
-@inline(__always)
-private func wide(_ offsets: UnsafeBufferPointer<Int>) -> UnsafePointer<Int64> {
-    UnsafeRawPointer(offsets.baseAddress!).assumingMemoryBound(to: Int64.self)
+extension UnsafeBufferPointer where Element == Int {
+    /// CSR row offsets as the C kernels take them (`int64_t *`; Int is 64 bits wherever Sprig builds).
+    @inline(__always)
+    var int64Address: UnsafePointer<Int64> { UnsafeRawPointer(baseAddress!).assumingMemoryBound(to: Int64.self) }
 }
