@@ -29,6 +29,7 @@ extension ConfigurationField {
         case .regrowSchedule: return "--regrow-schedule"
         case .regrowUntil: return "--regrow-until"
         case .threads: return "--threads"
+        case .layerKernels: return "--layer-kernels"
         case .trainSize: return "--train-size"
         case .testSize: return "--test-size"
         case .maxSteps: return "--max-steps"

@@ -73,6 +73,17 @@ extension TrainingRun.Options {
             throw SprigError.invalidArgument("--allreduce must be per-layer or fused, not '\(allreduce)'")
         }
         self.exchange = exchange
+        if let text = c.layerKernels {
+            let kernels = try text.split(separator: ",", omittingEmptySubsequences: false).map { item -> SparseLayerKernel? in
+                let word = item.trimmingCharacters(in: .whitespaces)
+                if word == "auto" { return nil }
+                guard let kernel = SparseLayerKernel(rawValue: word) else {
+                    throw SprigError.invalidArgument("--layer-kernels: '\(word)' is not csr, dense or auto")
+                }
+                return kernel
+            }
+            layerKernels = kernels.allSatisfy { $0 == nil } && kernels.count == 1 ? nil : kernels
+        }
         checkpointDirectory = c.checkpointDir
         checkpointEveryEpochs = c.checkpointEvery
         checkpointEverySteps = c.checkpointEverySteps

@@ -127,6 +127,12 @@ public struct TrainArguments: ParsableArguments {
     public var loadWeights: String?
     @Option(help: "Write one JSON object per epoch to this file (a new file; appended to when resuming).")
     public var metrics: String?
+    @Option(help: """
+        Each sparse layer's kernel: csr (work in proportion to the nonzeros), dense (GEMM on the masked \
+        matrix, for dense-ish layers) or auto (both timed at start-up on the layer, the faster taken); one \
+        value for every layer or a comma list, one per linear layer (default auto).
+        """)
+    public var layerKernels: String?
     @Option(help: "Gradient allreduce across ranks: per-layer (non-blocking, started as backward finishes each layer) or fused (one call) (default per-layer).")
     public var allreduce: String?
     @Option(help: "Directory for checkpoints (rank 0 writes them; the newest two are kept). In a Slurm job, default checkpoints/job-<SLURM_JOB_ID>, and a requeued job (SLURM_RESTART_COUNT > 0) resumes from it.")

@@ -40,7 +40,8 @@ final class ConsoleReporter: TrainingReporter {
                       + (layer.weights > 0 ? ", \(layer.weights) parameters" : ""))
             } else {
                 print(String(format: "  layer %d: %6d → %-6d %@ density %.5f, %d weights, %@",
-                             l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation))
+                             l + 1, layer.inputs, layer.outputs, layer.kind, layer.density, layer.weights, layer.activation)
+                      + (layer.kernel.map { ", \($0)" } ?? ""))
             }
         }
         print("  \(s.parameters) parameters (weights and biases)" + (s.ranks > 1 ? ", \(s.bytesPerStep) bytes allreduced per step" : ""))

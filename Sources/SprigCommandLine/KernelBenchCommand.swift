@@ -63,7 +63,7 @@ struct KernelBenchCommand: ParsableCommand {
     private func measure(width: Int, density: Double, nonzeros: Int, backend: CPUBackend, rates: MachineRates) throws {
         let start = Stopwatch()
         let pattern = try Self.evenRandomPattern(size: width, nonzeros: nonzeros, seed: 1)
-        let operand = backend.prepare(pattern, transpose: TransposePlan(of: pattern))
+        let operand = try backend.prepare(pattern, transpose: TransposePlan(of: pattern), kernel: .csr)
         let setup = start.seconds
         let values = FloatBuffer(count: nonzeros), gradient = FloatBuffer(count: nonzeros)
         let x = FloatBuffer(count: width * batch), z = FloatBuffer(count: width * batch)

@@ -110,14 +110,16 @@ final class BackendConformanceTests: XCTestCase {
         let z = zip(product(dense(p, w), x.map(Double.init), m: k, k: d, n: b).indices, product(dense(p, w), x.map(Double.init), m: k, k: d, n: b))
             .map { i, v in v + Double(bias[i / b]) }
         for backend in Self.backends {
-            let operand = try backend.prepare(p, transpose: TransposePlan(of: p))
-            for activation in Self.activations {
-                let wb = try buffer(w, on: backend), bb = try buffer(bias, on: backend), xb = try buffer(x, on: backend)
-                let zb = try zeros(k * b, on: backend), yb = try zeros(k * b, on: backend)
-                try backend.sparseForward(operand, values: wb.pointer, bias: bb.pointer, input: xb.pointer, preActivation: zb.pointer,
-                                          output: yb.pointer, batch: b, activation: activation)
-                assertClose(try zb.download(), z, "\(backend.name) Z")
-                assertClose(try yb.download(), z.map { DenseReference.f(activation, $0) }, "\(backend.name) Y = \(activation)(Z)")
+            for kernel in SparseLayerKernel.allCases {   // CSR kernels, and GEMM on the masked matrix
+                let operand = try backend.prepare(p, transpose: TransposePlan(of: p), kernel: kernel)
+                for activation in Self.activations {
+                    let wb = try buffer(w, on: backend), bb = try buffer(bias, on: backend), xb = try buffer(x, on: backend)
+                    let zb = try zeros(k * b, on: backend), yb = try zeros(k * b, on: backend)
+                    try backend.sparseForward(operand, values: wb.pointer, bias: bb.pointer, input: xb.pointer, preActivation: zb.pointer,
+                                              output: yb.pointer, batch: b, activation: activation)
+                    assertClose(try zb.download(), z, "\(backend.name) \(kernel) Z")
+                    assertClose(try yb.download(), z.map { DenseReference.f(activation, $0) }, "\(backend.name) \(kernel) Y = \(activation)(Z)")
+                }
             }
         }
     }
@@ -128,28 +130,30 @@ final class BackendConformanceTests: XCTestCase {
         let w = randomFloats(p.nonzeroCount, seed: 8), z = preActivations(k * b, seed: 9)
         let dy = randomFloats(k * b, seed: 10), x = randomFloats(d * b, seed: 11)
         for backend in Self.backends {
-            let operand = try backend.prepare(p, transpose: TransposePlan(of: p))
-            for activation in Self.activations {
-                let dz = (0..<(k * b)).map { Double(dy[$0]) * derivative(activation, Double(z[$0])) }
-                let dbExpected = (0..<k).map { o in (0..<b).reduce(0.0) { $0 + dz[o * b + $1] } }
-                let full = product(dz, transposed(x.map(Double.init), rows: d, columns: b), m: k, k: b, n: d)   // DZ·Xᵀ
-                var dwExpected = [Double]()
-                for r in 0..<k { for q in p.rowOffsets[r]..<p.rowOffsets[r + 1] { dwExpected.append(full[r * d + Int(p.columnIndices[q])]) } }
-                let dxExpected = product(transposed(dense(p, w), rows: k, columns: d), dz, m: d, k: k, n: b)   // Wᵀ·DZ
+            for kernel in SparseLayerKernel.allCases {   // CSR kernels, and GEMM on the masked matrix
+                let operand = try backend.prepare(p, transpose: TransposePlan(of: p), kernel: kernel)
+                for activation in Self.activations {
+                    let dz = (0..<(k * b)).map { Double(dy[$0]) * derivative(activation, Double(z[$0])) }
+                    let dbExpected = (0..<k).map { o in (0..<b).reduce(0.0) { $0 + dz[o * b + $1] } }
+                    let full = product(dz, transposed(x.map(Double.init), rows: d, columns: b), m: k, k: b, n: d)   // DZ·Xᵀ
+                    var dwExpected = [Double]()
+                    for r in 0..<k { for q in p.rowOffsets[r]..<p.rowOffsets[r + 1] { dwExpected.append(full[r * d + Int(p.columnIndices[q])]) } }
+                    let dxExpected = product(transposed(dense(p, w), rows: k, columns: d), dz, m: d, k: k, n: b)   // Wᵀ·DZ
 
-                let zb = try buffer(z, on: backend), dyb = try buffer(dy, on: backend), xb = try buffer(x, on: backend)
-                let wb = try buffer(w, on: backend)
-                let dbb = try zeros(k, on: backend), dwb = try zeros(p.nonzeroCount, on: backend)
-                let dxb = try zeros(d * b, on: backend)
-                try backend.sparseWeightGradient(operand, preActivation: zb.pointer, activation: activation, outputGradient: dyb.pointer,
-                                                 biasGradient: dbb.pointer, input: xb.pointer, weightGradient: dwb.pointer, batch: b)
-                try backend.sparseInputGradient(operand, values: wb.pointer, outputGradient: dyb.pointer, inputGradient: dxb.pointer, batch: b)
-                assertClose(try dyb.download(), dz, tolerance: 1e-4, "\(backend.name) DZ, \(activation)")
-                assertClose(try dbb.download(), dbExpected, tolerance: 1e-4, "\(backend.name) Db, \(activation)")
-                // A DW sums b products of unit-sized values: float rounding is ~b·ε in absolute
-                // terms, so a DW that cancels to ~1e-5 is compared absolutely (floor 1e-2).
-                assertClose(try dwb.download(), dwExpected, tolerance: 1e-4, floor: 1e-2, "\(backend.name) DW (SDDMM), \(activation)")
-                assertClose(try dxb.download(), dxExpected, tolerance: 1e-4, "\(backend.name) DX = Wᵀ·DZ, \(activation)")
+                    let zb = try buffer(z, on: backend), dyb = try buffer(dy, on: backend), xb = try buffer(x, on: backend)
+                    let wb = try buffer(w, on: backend)
+                    let dbb = try zeros(k, on: backend), dwb = try zeros(p.nonzeroCount, on: backend)
+                    let dxb = try zeros(d * b, on: backend)
+                    try backend.sparseWeightGradient(operand, preActivation: zb.pointer, activation: activation, outputGradient: dyb.pointer,
+                                                     biasGradient: dbb.pointer, input: xb.pointer, weightGradient: dwb.pointer, batch: b)
+                    try backend.sparseInputGradient(operand, values: wb.pointer, outputGradient: dyb.pointer, inputGradient: dxb.pointer, batch: b)
+                    assertClose(try dyb.download(), dz, tolerance: 1e-4, "\(backend.name) \(kernel) DZ, \(activation)")
+                    assertClose(try dbb.download(), dbExpected, tolerance: 1e-4, "\(backend.name) \(kernel) Db, \(activation)")
+                    // A DW sums b products of unit-sized values: float rounding is ~b·ε in absolute
+                    // terms, so a DW that cancels to ~1e-5 is compared absolutely (floor 1e-2).
+                    assertClose(try dwb.download(), dwExpected, tolerance: 1e-4, floor: 1e-2, "\(backend.name) \(kernel) DW (SDDMM), \(activation)")
+                    assertClose(try dxb.download(), dxExpected, tolerance: 1e-4, "\(backend.name) \(kernel) DX = Wᵀ·DZ, \(activation)")
+                }
             }
         }
     }

@@ -91,6 +91,13 @@ func relativeDifference(_ a: Double, _ b: Double, floor: Double = 1e-3) -> Doubl
     abs(a - b) / max(abs(a), abs(b), floor)
 }
 
+/// Two trained networks' values: max |a − b| / max |a| (infinity when their counts differ).
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count, !a.isEmpty else { return a.count == b.count ? 0 : .infinity }
+    let scale = max(a.map(abs).max() ?? 0, 1e-12)
+    return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
+
 /// Random floats in [-1, 1) from a seed.
 func randomFloats(_ n: Int, seed: UInt64) -> [Float] {
     var g = RandomGenerator(seed: seed)

@@ -23,12 +23,6 @@ final class DistributedTests: XCTestCase {
             .parameters.values.array
     }
 
-    func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        let scale = max(a.map(abs).max() ?? 0, 1e-12)
-        return zip(a, b).map { abs($0 - $1) }.max()! / scale
-    }
-
     func testRanksFollowTheSingleProcessTrajectory() throws {
         let dir = try TestFiles.makeDirectory(self)
         let single = try TestFiles.run([binary] + job(dir, "single"))

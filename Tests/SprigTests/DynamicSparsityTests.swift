@@ -153,15 +153,9 @@ final class DynamicSparsityTests: XCTestCase {
 
     /// The saved network: values and the sparse layers' patterns.
     func saved(_ path: String) throws -> (values: [Float], patterns: [SparsityPattern?]) {
-        let network = try WeightsFile.load(path: path, configuration: NetworkConfiguration(layerSizes: [30, 24, 16, 5], densities: [1, 1, 1]))
-        return (network.parameters.values.array, network.linearLayers.map(\.sparsity))
+        try savedNetwork(path, layerSizes: [30, 24, 16, 5])
     }
 
-    func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
-        guard a.count == b.count else { return .infinity }
-        let scale = max(a.map(abs).max() ?? 0, 1e-12)
-        return zip(a, b).map { abs($0 - $1) }.max()! / scale
-    }
 
     /// 1, 2 and 3 ranks follow the one-process trajectory through four topology steps, for SET
     /// with random regrow and for gradient regrow: the same patterns and weights within 1e-5.

@@ -71,6 +71,24 @@ final class FileHardeningTests: XCTestCase {
                          mentions: ["old.sprig", "optimizer state []", "keeps [velocity]"])
     }
 
+    /// A kernel named for a dense layer, or a kernel Sprig does not have, is refused naming the layer or the value.
+    func testCheckpointWithAKernelThatCannotBeIsRefused() throws {
+        let checkpoint = try sampleCheckpoint()
+        func layers(_ kernels: [String?]) -> (inout [String: Any]) -> Void {
+            { h in
+                var list = h["layers"] as! [[String: Any]]
+                for (l, kernel) in kernels.enumerated() { list[l]["kernel"] = kernel }
+                h["layers"] = list
+            }
+        }
+        XCTAssertEqual(try CheckpointFile.decode(try patchedCheckpoint(checkpoint, header: layers(["dense", nil])), path: "ck").kernels,
+                       [.dense, nil])
+        assertSprigError(try CheckpointFile.decode(try patchedCheckpoint(checkpoint, header: layers(["csr", "csr"])), path: "ck.sprig"),
+                         kind: .format, mentions: ["ck.sprig", "layer 2 is dense but has a kernel"])
+        assertSprigError(try CheckpointFile.decode(try patchedCheckpoint(checkpoint, header: layers(["gemm", nil])), path: "ck.sprig"),
+                         kind: .format, mentions: ["ck.sprig", "unreadable header", "gemm"])
+    }
+
     func testCheckpointWithValidChecksumButBadFieldsIsRefusedNamingTheField() throws {
         let checkpoint = try sampleCheckpoint()
         // Unchanged, the patching itself is faithful.

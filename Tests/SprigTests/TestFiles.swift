@@ -142,6 +142,13 @@ func assertSprigError<T>(_ body: @autoclosure () throws -> T, kind: SprigErrorKi
     }
 }
 
+/// The values and the sparse layers' patterns of a network saved with `--save-weights`.
+func savedNetwork(_ path: String, layerSizes: [Int]) throws -> (values: [Float], patterns: [SparsityPattern?]) {
+    let configuration = NetworkConfiguration(layerSizes: layerSizes, densities: [Double](repeating: 1, count: layerSizes.count - 1))
+    let network = try WeightsFile.load(path: path, configuration: configuration)
+    return (network.parameters.values.array, network.linearLayers.map(\.sparsity))
+}
+
 /// Which case of `SprigError` a test expects.
 enum SprigErrorKind {
     case io, format, invalidArgument, invalidField

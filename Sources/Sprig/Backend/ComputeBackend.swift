@@ -30,10 +30,11 @@ public protocol ComputeBackend: AnyObject {
 
     // MARK: sparse layers (W: K×D CSR)
 
-    /// W's pattern and its transpose plan as this backend's sparse kernels take them (row
-    /// partitions for the CPU's threads, device arrays and descriptors for cuSPARSE). A layer
-    /// keeps it while its pattern stays the same and `canUse` says yes.
-    func prepare(_ pattern: SparsityPattern, transpose: TransposePlan) throws -> any SparseOperand
+    /// W's pattern and its transpose plan as this backend's `kernel` takes them (for CSR: row
+    /// partitions for the CPU's threads, device arrays and descriptors for cuSPARSE; for dense:
+    /// the K×D matrices of W and DW). A layer keeps it while its pattern and kernel stay the same
+    /// and `canUse` says yes. The sparse operations below take either kind.
+    func prepare(_ pattern: SparsityPattern, transpose: TransposePlan, kernel: SparseLayerKernel) throws -> any SparseOperand
     func canUse(_ operand: any SparseOperand) -> Bool
 
     /// SpMM with its epilogue: Z = W·X + b, Y = f(Z).   X: D×B, b: K, Z and Y: K×B.

@@ -3,4 +3,6 @@
 public protocol SparseOperand: AnyObject {
     /// W's pattern (K×D).
     var pattern: SparsityPattern { get }
+    /// The kernels it was prepared for.
+    var kernel: SparseLayerKernel { get }
 }

@@ -17,6 +17,9 @@ public struct Checkpoint: Equatable {
     /// The training data the run trained on (nil in checkpoints written before it was kept):
     /// a resumed run must train on the same data.
     public var trainingData: DataIdentity?
+    /// One per linear layer: the kernel a sparse layer ran with (`KernelChooser`), so that a
+    /// resumed run computes as the first did; nil for a dense layer and in older checkpoints.
+    public var kernels: [SparseLayerKernel?]
 
     /// One optimizer-state buffer of the store ("velocity"), laid out like `values`.
     public struct State: Equatable, Sendable {
@@ -43,7 +46,7 @@ public struct Checkpoint: Equatable {
 
     public init(network: NetworkConfiguration, training: TrainingConfiguration, epoch: Int, step: Int,
                 patterns: [SparsityPattern?], values: [Float], optimizerState: [State], layerState: [State] = [],
-                trainingData: DataIdentity? = nil) {
+                trainingData: DataIdentity? = nil, kernels: [SparseLayerKernel?]? = nil) {
         self.network = network
         self.training = training
         self.epoch = epoch
@@ -53,6 +56,7 @@ public struct Checkpoint: Equatable {
         self.optimizerState = optimizerState
         self.layerState = layerState
         self.trainingData = trainingData
+        self.kernels = kernels ?? patterns.map { _ in nil }
     }
 
     /// The checkpoint of `network` with its store's values and optimizer state, at the given position.
@@ -62,7 +66,7 @@ public struct Checkpoint: Equatable {
                   values: network.parameters.values.array,
                   optimizerState: network.parameters.states.map { State(name: $0.name, values: $0.buffer.array) },
                   layerState: network.states.map { State(name: $0.name, values: $0.values.array) },
-                  trainingData: trainingData)
+                  trainingData: trainingData, kernels: network.linearLayers.map { ($0 as? SparseLinear)?.kernel })
     }
 
     /// Throws `SprigError.format` naming `path` unless `step` lies inside an epoch of

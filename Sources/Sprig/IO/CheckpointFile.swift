@@ -9,7 +9,7 @@ import ZlibC
 /// | 0 | 8 | magic `SPRIGCKP` |
 /// | 8 | 4 | format version, UInt32 = 1 |
 /// | 12 | 8 | header length H, UInt64 |
-/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`}]), `parameters` (count), `states` ([{`name`, `count`}], the optimizer's), `layerStates`, `trainingData` ({`examples`, `fingerprint`}; absent in older files) |
+/// | 20 | H | JSON header: `network`, `training` (the full configuration), `epoch`, `step`, `layers` ([{`sparse`, `rows`, `columns`, `nonzeros`, `kernel`}]; `kernel` "csr" or "dense", absent in older files), `parameters` (count), `states` ([{`name`, `count`}], the optimizer's), `layerStates`, `trainingData` ({`examples`, `fingerprint`}; absent in older files) |
 /// | … | | per sparse layer: row offsets (Int64 × rows+1), column indices (Int32 × nonzeros) |
 /// | … | | the store's values (Float32 × parameters), then each state buffer (Float32 × its count) |
 /// | end−8 | 4 | CRC-32 (zlib's) of every byte before it |
@@ -24,7 +24,11 @@ public enum CheckpointFile {
     public static let format = ContainerFormat(magic: "SPRIGCKP", version: 2, oldestReadable: 1, name: "checkpoint")
 
     struct Header: Codable {
-        struct Layer: Codable { var sparse: Bool; var rows: Int; var columns: Int; var nonzeros: Int }
+        struct Layer: Codable {
+            var sparse: Bool; var rows: Int; var columns: Int; var nonzeros: Int
+            /// A sparse layer's kernel (absent: a dense layer, or a checkpoint older than the choice).
+            var kernel: SparseLayerKernel?
+        }
         struct State: Codable { var name: String; var count: Int }
         var network: NetworkConfiguration
         var training: TrainingConfiguration
@@ -51,7 +55,7 @@ public enum CheckpointFile {
         let header = Header(network: c.network, training: c.training, epoch: c.epoch, step: c.step,
                             layers: zip(c.patterns, c.network.layerSizes.indices.dropLast()).map { p, l in
                                 Header.Layer(sparse: p != nil, rows: c.network.layerSizes[l + 1], columns: c.network.layerSizes[l],
-                                             nonzeros: p?.nonzeroCount ?? 0)
+                                             nonzeros: p?.nonzeroCount ?? 0, kernel: p == nil ? nil : c.kernels[l])
                             },
                             parameters: c.values.count,
                             states: c.optimizerState.map { Header.State(name: $0.name, count: $0.values.count) }, velocity: nil,
@@ -110,7 +114,7 @@ public enum CheckpointFile {
         }
         return Checkpoint(network: header.network, training: header.training, epoch: header.epoch, step: header.step,
                           patterns: patterns, values: values, optimizerState: states, layerState: layerStates,
-                          trainingData: header.trainingData)
+                          trainingData: header.trainingData, kernels: header.layers.map(\.kernel))
     }
 
     /// Checks every header field against the configuration it holds: the configuration's own
@@ -146,6 +150,7 @@ public enum CheckpointFile {
                 throw reader.invalid("layer \(l + 1) nonzeros \(layer.nonzeros) is not possible for a "
                                      + (layer.sparse ? "sparse \(layer.rows)×\(layer.columns) layer" : "dense layer (0 expected)"))
             }
+            guard layer.sparse || layer.kernel == nil else { throw reader.invalid("layer \(l + 1) is dense but has a kernel") }
             let weights = layer.sparse ? layer.nonzeros : dense
             let (layerParameters, overflowLayer) = weights.addingReportingOverflow(layer.rows)
             let (sum, overflowSum) = parameters.addingReportingOverflow(layerParameters)

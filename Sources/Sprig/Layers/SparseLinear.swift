@@ -13,7 +13,12 @@ public final class SparseLinear: LinearLayer {
     public var outputSize: Int { pattern.rows }
     public var weightCount: Int { pattern.nonzeroCount }
 
-    /// The pattern as the last backend's kernels take it (rebuilt for another backend or pattern).
+    /// CSR kernels, or dense GEMM on the masked matrix (`KernelChooser` sets it; CSR until then).
+    public var kernel: SparseLayerKernel = .csr {
+        didSet { if kernel != oldValue { operand = nil } }
+    }
+
+    /// The pattern as the last backend's kernels take it (rebuilt for another backend, pattern or kernel).
     private var operand: (any SparseOperand)?
 
     /// Layer `index` of a network; its groups are laid out by the network's store.
@@ -37,7 +42,7 @@ public final class SparseLinear: LinearLayer {
 
     private func operand(for backend: any ComputeBackend) throws -> any SparseOperand {
         if let operand, backend.canUse(operand) { return operand }
-        let prepared = try backend.prepare(pattern, transpose: transpose)
+        let prepared = try backend.prepare(pattern, transpose: transpose, kernel: kernel)
         operand = prepared
         return prepared
     }

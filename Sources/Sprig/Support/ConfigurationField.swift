@@ -27,6 +27,7 @@ public enum ConfigurationField: String, Sendable, CaseIterable {
     case pruneNeurons = "training.structuredSparsity.pruneNeurons"
     case shrinkUntil = "training.structuredSparsity.until"
     case threads
+    case layerKernels
     case trainSize
     case testSize
     case maxSteps

@@ -2,6 +2,8 @@
 public struct RunSummary: Sendable {
     public struct LayerLine: Sendable {
         public var inputs: Int, outputs: Int, density: Double, weights: Int, kind: String, activation: String
+        /// A sparse layer's kernel and why ("dense kernel (1.2 ms a step, CSR 3.4 ms)").
+        public var kernel: String?
     }
     public var layers: [LayerLine]
     public var parameters: Int
@@ -41,5 +43,13 @@ public struct RunSummary: Sendable {
         self.epochs = epochs
         dynamicSparsity = nil
         structuredSparsity = nil
+    }
+
+    /// Puts each linear layer's kernel decision on its line.
+    mutating func setKernels(_ decisions: [KernelChooser.Decision]) {
+        var decision = decisions.makeIterator()
+        for l in layers.indices where !layers[l].activation.isEmpty {   // the linear layers
+            layers[l].kernel = decision.next()?.summary
+        }
     }
 }

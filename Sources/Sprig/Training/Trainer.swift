@@ -92,6 +92,9 @@ public final class Trainer {
     /// for its sizes.
     public func replaceNetwork(_ compact: Network) throws {
         precondition(compact.layers.count == network.layers.count, "the same layer list")
+        for (old, new) in zip(network.linearLayers, compact.linearLayers) {   // each layer keeps its kernel
+            if let old = old as? SparseLinear, let new = new as? SparseLinear { new.kernel = old.kernel }
+        }
         try compact.parameters.place(on: backend)
         let newWorkspace = try Workspace(network: compact, capacity: workspace.capacity, backend: backend)
         network = compact

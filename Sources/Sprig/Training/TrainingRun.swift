@@ -156,6 +156,13 @@ public final class TrainingRun {
             try communicator.broadcast(UnsafeMutableRawBufferPointer(state.values.buffer), root: 0)
         }
 
+        // Each sparse layer's kernel: as given, as the checkpoint ran it, or timed here.
+        let layerCount = network.linearLayers.count
+        let kernels = try KernelChooser.choose(
+            for: network, fixed: options.fixedKernels(layerCount: layerCount) ?? resumed?.kernels.map { $0 ?? .csr },
+            batch: trainer.workspace.capacity, backend: trainer.backend, communicator: communicator,
+            fromCheckpoint: resumed != nil && options.layerKernels == nil)
+
         // Every check has passed: only now are the checkpoint directory and the metrics file made.
         if isRoot {
             let createdDirectory = try checkpointer?.prepare() ?? false
@@ -165,6 +172,7 @@ public final class TrainingRun {
                 summary.dynamicSparsity = trainingConfiguration.dynamicSparsity?.description
                 summary.structuredSparsity = trainingConfiguration.structuredSparsity?.description
                 summary.resumed = resumed != nil
+                summary.setKernels(kernels)
                 try reporter.started(summary)
             } catch {
                 if createdDirectory, let directory = checkpointer?.directory { try? FileManager.default.removeItem(atPath: directory) }

@@ -13,6 +13,9 @@ extension TrainingRun {
         public var saveWeights: String?
         public var loadWeights: String?
         public var exchange: GradientExchange = .perLayer
+        /// Each linear layer's kernel as given: nil entries (and nil for all) are chosen by
+        /// `KernelChooser`; one entry stands for every layer.
+        public var layerKernels: [SparseLayerKernel?]?
         public var checkpointDirectory: String?
         /// Write a checkpoint after every this many epochs (nil: never by epoch).
         public var checkpointEveryEpochs: Int?
@@ -89,9 +92,24 @@ extension TrainingRun.Options {
         if training.loss.expectsLogProbabilities && last != .logSoftmax {
             throw SprigError.invalidField(.loss, "\(training.loss.rawValue) takes log-probabilities: end the layers with LogSoftmax (--layers \"…;LogSoftmax\")")
         }
+        if let kernels = layerKernels {
+            guard kernels.count == 1 || kernels.count == network.layerCount else {
+                throw SprigError.invalidField(.layerKernels, "has \(kernels.count) entries but there are \(network.layerCount) linear "
+                                              + "layers: give one for all or one per layer")
+            }
+            if kernels.count > 1, let l = network.densities.indices.first(where: { network.densities[$0] >= 1 && kernels[$0] == .csr }) {
+                throw SprigError.invalidField(.layerKernels, ": layer \(l + 1) has density 1 (a dense layer): give dense or auto for it")
+            }
+        }
         if let dynamic = training.dynamicSparsity, network.densities.allSatisfy({ $0 >= 1 }) {
             throw SprigError.invalidField(.prune, "'\(dynamic.prune)': every layer is dense, so there is nothing to prune (give densities below 1)")
         }
+    }
+
+    /// `layerKernels` with one entry per linear layer of a network of `layerCount` (nil: all auto).
+    func fixedKernels(layerCount: Int) -> [SparseLayerKernel?]? {
+        guard let kernels = layerKernels else { return nil }
+        return kernels.count == 1 ? Array(repeating: kernels[0], count: layerCount) : kernels
     }
 
     /// Whether the run reads or writes checkpoints.

@@ -5,6 +5,7 @@ public final class CPUSparseOperand: SparseOperand {
     public let transpose: TransposePlan
     public let forwardParts: RowPartition
     public let transposeParts: RowPartition
+    public var kernel: SparseLayerKernel { .csr }
     /// The threads the parts were cut for.
     public let threads: Int
 
