@@ -4,6 +4,7 @@
 // quads of NEON registers), aligned to one float: a row of a D×B matrix starts anywhere.
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 typedef float v4 __attribute__((vector_size(16), aligned(4)));
+typedef int32_t i16 __attribute__((vector_size(64), aligned(4)));
 
 #if defined(__AVX512F__)
 enum { widest = 4, group = 8 };   // 32 vector registers: tiles of 64 columns, 8 dot products at once
@@ -27,6 +28,8 @@ INLINE float sum16(v16 v) {
     const v4 c = __builtin_shufflevector(v, v, 8, 9, 10, 11), d = __builtin_shufflevector(v, v, 12, 13, 14, 15);
     return sum4((a + b) + (c + d));
 }
+// sum > 0 ? sum : +0 per element, as the Swift epilogue (NaN and −0 give +0).
+INLINE v16 relu16(v16 sum) { return (v16)((i16)sum & (sum > splat16(0))); }
 INLINE float weight(const float *values, const int32_t *slots, int64_t k, const int indirect) {
     return indirect ? values[slots[k]] : values[k];
 }
@@ -51,7 +54,8 @@ INLINE void prefetch_row(const float *x, int64_t column, int64_t batch, const in
 // first tile only (the later tiles find it in L2).
 INLINE void row_tile(const int32_t *col, const float *values, const int32_t *slots, int64_t count,
                      const float *x, int64_t batch, int64_t j, float *out, const int n,
-                     const int indirect, const int32_t *prefetch_end, const int far) {
+                     const int indirect, const int32_t *prefetch_end, const int far,
+                     float bias, float *y, const int epilogue) {
     v16 a[4] = {0}, c[4] = {0};
     int64_t k = 0;
     for (; k + 2 <= count; k += 2) {
@@ -77,42 +81,62 @@ INLINE void row_tile(const int32_t *col, const float *values, const int32_t *slo
         const float *x0 = x + col[k] * batch + j;
         for (int u = 0; u < n; u++) a[u] += w0 * *(const v16 *)(x0 + 16 * u);
     }
-    for (int u = 0; u < n; u++) *(v16 *)(out + j + 16 * u) = a[u] + c[u];
+    for (int u = 0; u < n; u++) {
+        v16 sum = a[u] + c[u];
+        if (epilogue != SPRIG_EPILOGUE_NONE) sum += splat16(bias);
+        *(v16 *)(out + j + 16 * u) = sum;
+        if (epilogue == SPRIG_EPILOGUE_IDENTITY) *(v16 *)(y + j + 16 * u) = sum;
+        if (epilogue == SPRIG_EPILOGUE_RELU) *(v16 *)(y + j + 16 * u) = relu16(sum);
+    }
+}
+
+// The epilogue on one float (the tails).
+INLINE void finish(float sum, float *out, float *y, float bias, const int epilogue) {
+    if (epilogue != SPRIG_EPILOGUE_NONE) sum += bias;
+    *out = sum;
+    if (epilogue == SPRIG_EPILOGUE_IDENTITY) *y = sum;
+    if (epilogue == SPRIG_EPILOGUE_RELU) *y = sum > 0 ? sum : 0;
 }
 
 // One row of out, columns [j, batch) with batch − j < 16: a vector of 4 while 4 remain, then floats.
 INLINE void row_tail(const int32_t *col, const float *values, const int32_t *slots, int64_t count,
-                     const float *x, int64_t batch, int64_t j, float *out, const int indirect) {
+                     const float *x, int64_t batch, int64_t j, float *out, const int indirect,
+                     float bias, float *y, const int epilogue) {
     for (; j + 4 <= batch; j += 4) {
         v4 a = {0};
         for (int64_t k = 0; k < count; k++) a += splat4(weight(values, slots, k, indirect)) * *(const v4 *)(x + col[k] * batch + j);
-        *(v4 *)(out + j) = a;
+        for (int i = 0; i < 4; i++) finish(a[i], out + j + i, y + j + i, bias, epilogue);
     }
     for (; j < batch; j++) {
         float a = 0;
         for (int64_t k = 0; k < count; k++) a += weight(values, slots, k, indirect) * x[col[k] * batch + j];
-        out[j] = a;
+        finish(a, out + j, y + j, bias, epilogue);
     }
 }
 
 INLINE void times_dense(const int64_t *offsets, const int32_t *columns, const float *values, int64_t origin,
-                        int64_t row_begin, int64_t row_end, const float *x, float *out, int64_t batch, const int far) {
+                        int64_t row_begin, int64_t row_end, const float *x, float *out, int64_t batch, const int far,
+                        const float *bias, float *y, const int epilogue) {
     const int32_t *last = far ? columns + offsets[row_end] : 0;   // prefetches stop at the call's last nonzero
     for (int64_t r = row_begin; r < row_end; r++) {
         const int64_t start = offsets[r], count = offsets[r + 1] - start;
         const int32_t *col = columns + start;
         const float *v = values + (start - origin);
         float *o = out + r * batch;
+        const float b = epilogue != SPRIG_EPILOGUE_NONE ? bias[r] : 0;
+        float *yr = epilogue == SPRIG_EPILOGUE_IDENTITY || epilogue == SPRIG_EPILOGUE_RELU ? y + r * batch : 0;
         int64_t j = 0;
         const int32_t *ahead_end = last;   // the first tile prefetches, the later ones find the rows
-        for (; j + 16 * widest <= batch; j += 16 * widest, ahead_end = far == 2 ? 0 : ahead_end) row_tile(col, v, 0, count, x, batch, j, o, widest, 0, ahead_end, far);
+        for (; j + 16 * widest <= batch; j += 16 * widest, ahead_end = far == 2 ? 0 : ahead_end) {
+            row_tile(col, v, 0, count, x, batch, j, o, widest, 0, ahead_end, far, b, yr, epilogue);
+        }
         switch ((batch - j) / 16) {   // the rest of the full vectors, in one tile
-        case 3: row_tile(col, v, 0, count, x, batch, j, o, 3, 0, ahead_end, far); j += 48; break;
-        case 2: row_tile(col, v, 0, count, x, batch, j, o, 2, 0, ahead_end, far); j += 32; break;
-        case 1: row_tile(col, v, 0, count, x, batch, j, o, 1, 0, ahead_end, far); j += 16; break;
+        case 3: row_tile(col, v, 0, count, x, batch, j, o, 3, 0, ahead_end, far, b, yr, epilogue); j += 48; break;
+        case 2: row_tile(col, v, 0, count, x, batch, j, o, 2, 0, ahead_end, far, b, yr, epilogue); j += 32; break;
+        case 1: row_tile(col, v, 0, count, x, batch, j, o, 1, 0, ahead_end, far, b, yr, epilogue); j += 16; break;
         default: break;
         }
-        if (j < batch) row_tail(col, v, 0, count, x, batch, j, o, 0);
+        if (j < batch) row_tail(col, v, 0, count, x, batch, j, o, 0, b, yr, epilogue);
     }
 }
 
@@ -121,23 +145,42 @@ static void times_dense_indirect_row(const int64_t *offsets, const int32_t *colu
                                      const int32_t *slots, int64_t r, const float *x, float *out, int64_t batch) {
     const int64_t start = offsets[r], count = offsets[r + 1] - start;
     int64_t j = 0;
-    for (; j + 16 <= batch; j += 16) row_tile(columns + start, values, slots + start, count, x, batch, j, out + r * batch, 1, 1, (const int32_t *)0, 0);
-    if (j < batch) row_tail(columns + start, values, slots + start, count, x, batch, j, out + r * batch, 1);
+    for (; j + 16 <= batch; j += 16) {
+        row_tile(columns + start, values, slots + start, count, x, batch, j, out + r * batch, 1, 1, (const int32_t *)0, 0,
+                 0, 0, SPRIG_EPILOGUE_NONE);
+    }
+    if (j < batch) row_tail(columns + start, values, slots + start, count, x, batch, j, out + r * batch, 1, 0, 0, SPRIG_EPILOGUE_NONE);
 }
 
 // Rows outer; within a row, tiles of the batch outer and the row's nonzeros inner, so a tile's
 // accumulators stay in registers over the whole row and out is written once. With slots, the
 // values of a run of rows are first gathered into a staging array (one random read per
 // nonzero, many in flight) instead of once per tile inside the product.
+// The forward product with each `far` and epilogue compiled apart.
+#define FORWARD(far, epilogue) times_dense(offsets, columns, values, 0, row_begin, row_end, x, out, batch, far, bias, y, epilogue)
+#define FORWARD_EPILOGUES(far) \
+    switch (epilogue) { \
+    case SPRIG_EPILOGUE_BIAS: FORWARD(far, SPRIG_EPILOGUE_BIAS); break; \
+    case SPRIG_EPILOGUE_IDENTITY: FORWARD(far, SPRIG_EPILOGUE_IDENTITY); break; \
+    case SPRIG_EPILOGUE_RELU: FORWARD(far, SPRIG_EPILOGUE_RELU); break; \
+    default: FORWARD(far, SPRIG_EPILOGUE_NONE); break; \
+    }
+
+void sprig_csr_forward(const int64_t *offsets, const int32_t *columns, const float *values, int64_t row_begin,
+                       int64_t row_end, const float *x, float *out, int64_t batch, int far,
+                       const float *bias, float *y, int epilogue) {
+    switch (far) {
+    case 2: FORWARD_EPILOGUES(2); break;
+    case 1: FORWARD_EPILOGUES(1); break;
+    default: FORWARD_EPILOGUES(0); break;
+    }
+}
+
 void sprig_csr_times_dense(const int64_t *offsets, const int32_t *columns, const float *values,
                            const int32_t *slots, int64_t row_begin, int64_t row_end,
                            const float *x, float *out, int64_t batch, int far) {
     if (!slots) {
-        switch (far) {
-        case 2: times_dense(offsets, columns, values, 0, row_begin, row_end, x, out, batch, 2); break;
-        case 1: times_dense(offsets, columns, values, 0, row_begin, row_end, x, out, batch, 1); break;
-        default: times_dense(offsets, columns, values, 0, row_begin, row_end, x, out, batch, 0); break;
-        }
+        sprig_csr_forward(offsets, columns, values, row_begin, row_end, x, out, batch, far, 0, 0, SPRIG_EPILOGUE_NONE);
         return;
     }
     enum { staged = 4096 };
@@ -153,9 +196,9 @@ void sprig_csr_times_dense(const int64_t *offsets, const int32_t *columns, const
         }
         for (int64_t k = origin; k < offsets[end]; k++) stage[k - origin] = values[slots[k]];
         switch (far) {
-        case 2: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 2); break;
-        case 1: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 1); break;
-        default: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 0); break;
+        case 2: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 2, 0, 0, SPRIG_EPILOGUE_NONE); break;
+        case 1: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 1, 0, 0, SPRIG_EPILOGUE_NONE); break;
+        default: times_dense(offsets, columns, stage, origin, r, end, x, out, batch, 0, 0, 0, SPRIG_EPILOGUE_NONE); break;
         }
         r = end;
     }

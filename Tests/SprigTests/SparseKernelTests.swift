@@ -79,6 +79,23 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    /// The ReLU and identity epilogues of the C kernel give Swift's `Activation.apply` bit for bit,
+    /// NaN and −0 included (ReLU: +0 for both).
+    func testTheFusedEpiloguesAgreeWithTheActivationsBitForBit() throws {
+        let p = try SparsityPattern(rows: 1, columns: 1, rowOffsets: [0, 1], columnIndices: [0])
+        let x: [Float] = [.nan, -0.0, 0, -1, 2, .infinity, -.infinity, 1e-40] + (0..<60).map { Float($0) - 30 }
+        let b = x.count
+        for activation in [Activation.identity, .relu] {
+            var z = [Float](repeating: 7, count: b), y = [Float](repeating: 7, count: b)
+            SparseKernels.forward(pattern: p, values: [1], bias: [0], input: x, preActivation: &z, output: &y,
+                                  batch: b, activation: activation, rows: 0..<1)
+            for j in 0..<b {
+                let expected = activation.apply(x[j] * 1 + 0)
+                XCTAssertEqual(y[j].bitPattern, expected.bitPattern, "\(activation)(\(x[j])): \(y[j]) vs \(expected)")
+            }
+        }
+    }
+
     func testTransposedProductMatchesDense() {
         for (n, (k, d, density, b)) in cases.enumerated() {
             let p = makePattern(k, d, density, seed: UInt64(n))

@@ -139,6 +139,12 @@ public enum Activation: Equatable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// y[j] = f(z[j]), n values (z already holds the bias).
+    @inline(__always)
+    func applyRow(preActivation z: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count n: Int) {
+        for j in 0..<n { y[j] = apply(z[j]) }
+    }
+
     /// DZ = DY ∘ f'(Z) in place and Db[o] = Σ_j DZ[o,j], for rows `rows` of K×B matrices.
     @inline(__always)
     func backward(preActivation z: UnsafePointer<Float>, gradient dy: UnsafeMutablePointer<Float>,

@@ -11,26 +11,36 @@ public enum SparseKernels {
     @inline(__always)
     static func distance(ofGathered bytes: Int) -> Int32 { bytes <= 1 << 20 ? 0 : bytes <= 32 << 20 ? 1 : 2 }
 
-    /// Rows per call of the C kernel in `forward`, so that the epilogue finds them in L1/L2.
+    /// Rows per call of the C kernel in `forward` when Swift applies the activation, so that
+    /// the epilogue finds them in L1/L2.
     static let epilogueRows = 32
 
     /// Z[o,:] = Σ_{p ∈ row o} W[p]·X[c_p,:] + b[o],  Y[o,:] = f(Z[o,:])   for o in `rows`.
-    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B.
+    /// W: K×D CSR (values by slot), X: D×B, b: K, Z and Y: K×B. Identity and ReLU are applied
+    /// by the C kernel to each sum in its register; other activations here, to Z in cache.
     @inline(__always)
     public static func forward(pattern: SparsityPattern, values: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
                                output y: UnsafeMutablePointer<Float>, batch: Int, activation: Activation,
                                rows: Range<Int>) {
         let far = distance(ofGathered: pattern.columns * batch * 4)
+        let epilogue: Int32 = switch activation {
+        case .identity: Int32(SPRIG_EPILOGUE_IDENTITY)
+        case .relu: Int32(SPRIG_EPILOGUE_RELU)
+        default: Int32(SPRIG_EPILOGUE_BIAS)
+        }
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
+                if epilogue != SPRIG_EPILOGUE_BIAS {
+                    sprig_csr_forward(offsets.int64Address, columns.baseAddress!, values, Int64(rows.lowerBound), Int64(rows.upperBound),
+                                      x, z, Int64(batch), far, bias, y, epilogue)
+                    return
+                }
                 for first in stride(from: rows.lowerBound, to: rows.upperBound, by: epilogueRows) {
                     let last = min(first + epilogueRows, rows.upperBound)
-                    sprig_csr_times_dense(offsets.int64Address, columns.baseAddress!, values, nil, Int64(first), Int64(last),
-                                          x, z, Int64(batch), far)
-                    for o in first..<last {
-                        activation.applyRow(z: z + o * batch, bias: bias[o], y: y + o * batch, count: batch)
-                    }
+                    sprig_csr_forward(offsets.int64Address, columns.baseAddress!, values, Int64(first), Int64(last),
+                                      x, z, Int64(batch), far, bias, y, epilogue)
+                    for o in first..<last { activation.applyRow(preActivation: z + o * batch, y: y + o * batch, count: batch) }
                 }
             }
         }
