@@ -120,6 +120,12 @@ final class BackendConformanceTests: XCTestCase {
                     assertClose(try zb.download(), z, "\(backend.name) \(kernel) Z")
                     assertClose(try yb.download(), z.map { DenseReference.f(activation, $0) }, "\(backend.name) \(kernel) Y = \(activation)(Z)")
                 }
+                // Z and Y in one buffer (a ReLU layer keeps Y alone): it ends as Y.
+                let wb = try buffer(w, on: backend), bb = try buffer(bias, on: backend), xb = try buffer(x, on: backend)
+                let yb = try zeros(k * b, on: backend)
+                try backend.sparseForward(operand, values: wb.pointer, bias: bb.pointer, input: xb.pointer, preActivation: yb.pointer,
+                                          output: yb.pointer, batch: b, activation: .relu)
+                assertClose(try yb.download(), z.map { DenseReference.f(.relu, $0) }, "\(backend.name) \(kernel) Y = relu(Z) over Z")
             }
         }
     }

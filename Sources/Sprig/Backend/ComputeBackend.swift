@@ -37,7 +37,8 @@ public protocol ComputeBackend: AnyObject {
     func prepare(_ pattern: SparsityPattern, transpose: TransposePlan, kernel: SparseLayerKernel) throws -> any SparseOperand
     func canUse(_ operand: any SparseOperand) -> Bool
 
-    /// SpMM with its epilogue: Z = W·X + b, Y = f(Z).   X: D×B, b: K, Z and Y: K×B.
+    /// SpMM with its epilogue: Z = W·X + b, Y = f(Z).   X: D×B, b: K, Z and Y: K×B. Z and Y may
+    /// be the same buffer (a ReLU layer keeps Y alone): Y = f(Z) is then what it holds.
     func sparseForward(_ w: any SparseOperand, values: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                        input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
                        output y: UnsafeMutablePointer<Float>, batch: Int, activation: Activation) throws

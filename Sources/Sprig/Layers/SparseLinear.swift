@@ -47,12 +47,22 @@ public final class SparseLinear: LinearLayer {
         return prepared
     }
 
-    /// Z = W·X + b, Y = f(Z) (Z kept in the scratch).
+    /// A ReLU layer keeps no Z: f'(Z) = [Z > 0] = [Y > 0] (NaN included), and Y stays for the
+    /// next layer's backward anyway. So its forward writes Z over Y (the kernels then leave
+    /// Y = max(Z, 0) there) and its backward reads Y: K×B floats fewer to write, read and hold.
+    public var scratchPerExample: Int { activation == .relu ? 0 : outputSize }
+
+    /// Where forward leaves Z for backward (for ReLU, Y: `scratchPerExample`).
+    private func preActivation(_ buffers: LayerBuffers) -> UnsafeMutablePointer<Float> {
+        activation == .relu ? buffers.output : buffers.scratch
+    }
+
+    /// Z = W·X + b, Y = f(Z) (Z kept in the scratch, but for ReLU).
     public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let backend = context.backend, parameters = context.parameters
         let values = try parameters.device(.values)
         try backend.sparseForward(try operand(for: backend), values: values + weights.offset, bias: values + bias.offset,
-                                  input: buffers.input, preActivation: buffers.scratch, output: buffers.output,
+                                  input: buffers.input, preActivation: preActivation(buffers), output: buffers.output,
                                   batch: context.batch, activation: activation)
     }
 
@@ -60,7 +70,7 @@ public final class SparseLinear: LinearLayer {
     public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let backend = context.backend, parameters = context.parameters, w = try operand(for: backend)
         let gradients = try parameters.device(.gradients)
-        try backend.sparseWeightGradient(w, preActivation: buffers.scratch, activation: activation,
+        try backend.sparseWeightGradient(w, preActivation: preActivation(buffers), activation: activation,
                                          outputGradient: buffers.outputGradient, biasGradient: gradients + bias.offset,
                                          input: buffers.input, weightGradient: gradients + weights.offset, batch: context.batch)
         guard let dx = buffers.inputGradient else { return }
