@@ -109,6 +109,20 @@ final class KernelChoiceTests: XCTestCase {
         XCTAssertEqual(try CheckpointFile.decode(try CheckpointFile.encode(older), path: "x").kernels, [nil, nil])
     }
 
+    /// A dense kernel too large for the machine is refused naming the layer, before anything is
+    /// written (no metrics file).
+    func testADenseKernelTooLargeIsRefusedBeforeTraining() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        let result = try CommandLineTests.sprig(["train", "--dataset", "synthetic", "--layer-sizes", "100,200000,200000,10",
+                                                 "--densities", "0.001,0.0001,1", "--layer-kernels", "dense", "--train-size", "100",
+                                                 "--test-size", "10", "--epochs", "1", "--metrics", "\(dir)/m.jsonl"])
+        XCTAssertNotEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.errors.contains("--layer-kernels: dense for layer 2"), result.errors)
+        XCTAssertTrue(result.errors.contains("200000") && result.errors.contains("GiB"), result.errors)
+        XCTAssertEqual(result.errors.split(separator: "\n").count, 1, result.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/m.jsonl"), "the metrics file was made")
+    }
+
     /// A wrong `--layer-kernels` gives one error line naming the flag, and nothing is trained.
     func testBadLayerKernelsGiveOneErrorLine() throws {
         let dir = try TestFiles.makeDirectory(self)

@@ -40,6 +40,10 @@ public final class SparseLinear: LinearLayer {
         operand = nil
     }
 
+    /// Prepares the operand for `backend` now (the dense kernel's matrices are allocated here, so
+    /// that one too large fails before training starts rather than at the first step).
+    func prepare(on backend: any ComputeBackend) throws { _ = try operand(for: backend) }
+
     private func operand(for backend: any ComputeBackend) throws -> any SparseOperand {
         if let operand, backend.canUse(operand) { return operand }
         let prepared = try backend.prepare(pattern, transpose: transpose, kernel: kernel)

@@ -74,7 +74,7 @@ public enum KernelChooser {
             }
         }
         // Each rank times; the slowest rank's figures decide, the same on every rank.
-        guard !timed.isEmpty else { return apply(decisions, to: layers) }   // the same on every rank
+        guard !timed.isEmpty else { return try apply(decisions, to: layers, backend: backend) }   // the same on every rank
         var seconds = try timed.flatMap { l in try time(layers[l] as! SparseLinear, batch: batch, backend: backend) }
         try seconds.withUnsafeMutableBufferPointer { try communicator.allreduceMax($0) }
         for (k, l) in timed.enumerated() {
@@ -84,12 +84,19 @@ public enum KernelChooser {
             decisions[l].kernel = dense <= denseAdvantage * csr ? .dense : .csr
             if !dense.isFinite { decisions[l].reason = "too little memory for the dense kernel" }
         }
-        return apply(decisions, to: layers)
+        return try apply(decisions, to: layers, backend: backend)
     }
 
-    private static func apply(_ decisions: [Decision], to layers: [any LinearLayer]) -> [Decision] {
-        for (layer, decision) in zip(layers, decisions) {
-            if let sparse = layer as? SparseLinear, let kernel = decision.kernel { sparse.kernel = kernel }
+    /// Sets each layer's kernel; a dense kernel's matrices are allocated now, so that a layer too
+    /// large for them (`--layer-kernels dense`) is refused before training starts.
+    private static func apply(_ decisions: [Decision], to layers: [any LinearLayer], backend: any ComputeBackend) throws -> [Decision] {
+        for (l, (layer, decision)) in zip(layers, decisions).enumerated() {
+            guard let sparse = layer as? SparseLinear, let kernel = decision.kernel else { continue }
+            sparse.kernel = kernel
+            guard kernel == .dense else { continue }
+            do { try sparse.prepare(on: backend) } catch let error as SprigError {
+                throw SprigError.invalidField(.layerKernels, ": dense for layer \(l + 1): \(error)")
+            }
         }
         return decisions
     }
