@@ -25,7 +25,7 @@ final class DenseLinearThreadTests: XCTestCase {
     }
 
     func testForwardAndGradientsAgreeWithTheReferenceForEveryThreadCount() throws {
-        for activation in [Activation.tanh, .identity] {
+        for activation in [Activation.tanh, .identity, .relu] {   // ReLU: Y alone, read back for f'(Z)
             for threads in [1, 2, 3, 4] {
                 let pool = ThreadPool(threads: threads)
                 // The test exercises the splits it claims to: every product is cut into `threads` pieces.
@@ -55,7 +55,7 @@ final class DenseLinearThreadTests: XCTestCase {
                 for i in 0..<d { s += w[o * d + i] * Double(x[i * b + j]) }
                 z[o * b + j] = s
                 y[o * b + j] = DenseReference.f(activation, s)
-                let derivative = activation == .tanh ? 1 - tanh(s) * tanh(s) : 1
+                let derivative = activation == .tanh ? 1 - tanh(s) * tanh(s) : activation == .relu ? (s > 0 ? 1 : 0) : 1
                 dz[o * b + j] = Double(dyInitial[o * b + j]) * derivative
             }
         }
@@ -90,7 +90,12 @@ final class DenseLinearThreadTests: XCTestCase {
             }
         }
         let context = "\(activation), \(pool.threads) threads"
-        XCTAssertLessThan(relativeError(zOut, z), 1e-5, "Z, \(context)")
+        if activation == .relu {
+            XCTAssertEqual(layer.scratchPerExample, 0)
+            XCTAssertTrue(zOut.allSatisfy(\.isNaN), "a ReLU layer keeps no Z: the scratch was written")
+        } else {
+            XCTAssertLessThan(relativeError(zOut, z), 1e-5, "Z, \(context)")
+        }
         XCTAssertLessThan(relativeError(yOut, y), 1e-5, "Y, \(context)")
         XCTAssertLessThan(relativeError(Array(arena.gradients.buffer[layer.weights.offset..<(layer.weights.offset + k * d)]), dw),
                           1e-5, "DW, \(context)")

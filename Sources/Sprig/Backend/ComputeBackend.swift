@@ -54,7 +54,8 @@ public protocol ComputeBackend: AnyObject {
 
     // MARK: dense layers (W: K×D row-major) and GEMM
 
-    /// GEMM with its epilogue: Z = W·X + b, Y = f(Z).   W: K×D, X: D×B, Z and Y: K×B.
+    /// GEMM with its epilogue: Z = W·X + b, Y = f(Z).   W: K×D, X: D×B, Z and Y: K×B (Z and Y
+    /// may be one buffer, as in `sparseForward`).
     func denseForward(rows k: Int, columns d: Int, values w: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                       input x: UnsafePointer<Float>, preActivation z: UnsafeMutablePointer<Float>,
                       output y: UnsafeMutablePointer<Float>, batch: Int, activation: Activation) throws

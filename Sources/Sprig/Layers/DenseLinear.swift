@@ -18,11 +18,11 @@ public final class DenseLinear: LinearLayer {
         bias = ParameterGroup(layer: index, name: "bias", count: outputSize)
     }
 
-    /// Z (K×B) = W (K×D) · X (D×B) + b, Y = f(Z) (Z kept in the scratch).
+    /// Z (K×B) = W (K×D) · X (D×B) + b, Y = f(Z) (Z kept in the scratch, but for ReLU).
     public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let values = try context.parameters.device(.values)
         try context.backend.denseForward(rows: outputSize, columns: inputSize, values: values + weights.offset,
-                                         bias: values + bias.offset, input: buffers.input, preActivation: buffers.scratch,
+                                         bias: values + bias.offset, input: buffers.input, preActivation: preActivation(buffers),
                                          output: buffers.output, batch: context.batch, activation: activation)
     }
 
@@ -30,7 +30,7 @@ public final class DenseLinear: LinearLayer {
     public func backward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let backend = context.backend, parameters = context.parameters
         let gradients = try parameters.device(.gradients)
-        try backend.denseWeightGradient(rows: outputSize, columns: inputSize, preActivation: buffers.scratch, activation: activation,
+        try backend.denseWeightGradient(rows: outputSize, columns: inputSize, preActivation: preActivation(buffers), activation: activation,
                                         outputGradient: buffers.outputGradient, biasGradient: gradients + bias.offset,
                                         input: buffers.input, weightGradient: gradients + weights.offset, batch: context.batch)
         guard let dx = buffers.inputGradient else { return }

@@ -1,5 +1,5 @@
 /// A fully connected layer with its element-wise activation fused in (the fast path):
-/// Z = W·X + b, Y = f(Z), with Z kept in the scratch (K per example) for backward:
+/// Z = W·X + b, Y = f(Z), with Z kept in the scratch (K per example; none for ReLU) for backward:
 /// DZ = DY ∘ f'(Z) (in place over DY), DW = DZ·Xᵀ (on W's pattern), Db = row sums of DZ,
 /// DX = Wᵀ·DZ. Linear layer k of a network is `W{k}`, `b{k}` in the weights file.
 public protocol LinearLayer: Layer {
@@ -16,6 +16,14 @@ public protocol LinearLayer: Layer {
 
 extension LinearLayer {
     public var parameterGroups: [ParameterGroup] { [weights, bias] }
-    public var scratchPerExample: Int { outputSize }
+    /// A ReLU layer keeps no Z: f'(Z) = [Z > 0] = [Y > 0] (NaN included), and Y stays for the
+    /// next layer's backward anyway. So its forward writes Z over Y (the kernels then leave
+    /// Y = max(Z, 0) there) and its backward reads Y: K×B floats fewer to write, read and hold.
+    public var scratchPerExample: Int { activation == .relu ? 0 : outputSize }
+
+    /// Where forward leaves Z for backward (for ReLU, Y: `scratchPerExample`).
+    func preActivation(_ buffers: LayerBuffers) -> UnsafeMutablePointer<Float> {
+        activation == .relu ? buffers.output : buffers.scratch
+    }
     public var summary: String { "\(sparsity == nil ? "dense" : "sparse") linear, \(activation)" }
 }

@@ -51,16 +51,6 @@ public final class SparseLinear: LinearLayer {
         return prepared
     }
 
-    /// A ReLU layer keeps no Z: f'(Z) = [Z > 0] = [Y > 0] (NaN included), and Y stays for the
-    /// next layer's backward anyway. So its forward writes Z over Y (the kernels then leave
-    /// Y = max(Z, 0) there) and its backward reads Y: K×B floats fewer to write, read and hold.
-    public var scratchPerExample: Int { activation == .relu ? 0 : outputSize }
-
-    /// Where forward leaves Z for backward (for ReLU, Y: `scratchPerExample`).
-    private func preActivation(_ buffers: LayerBuffers) -> UnsafeMutablePointer<Float> {
-        activation == .relu ? buffers.output : buffers.scratch
-    }
-
     /// Z = W·X + b, Y = f(Z) (Z kept in the scratch, but for ReLU).
     public func forward(_ buffers: LayerBuffers, context: LayerContext) throws {
         let backend = context.backend, parameters = context.parameters
