@@ -31,9 +31,6 @@ int sprig_allowed_cpus(int *cpus, int capacity);
 // Lets the calling thread run only on the `count` CPUs in `cpus`; 0 on success.
 int sprig_bind_thread(const int *cpus, int count);
 
-// Asks the CPU to bring the cache line holding `address` towards L1 (a hint; never faults).
-static inline void sprig_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
-
 // Tells the CPU this thread is spin-waiting (x86 PAUSE), easing the sibling hyperthread.
 static inline void sprig_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

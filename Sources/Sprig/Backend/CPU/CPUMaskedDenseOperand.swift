@@ -24,25 +24,24 @@ public final class CPUMaskedDenseOperand: SparseOperand {
 
     /// W[r, c_p] = values[p] for rows `rows` (the zeros off the pattern stay as allocated).
     func scatter(_ values: UnsafePointer<Float>, rows: Range<Int>) {
-        let d = pattern.columns, w = weights.pointer
-        pattern.rowOffsets.withUnsafeBufferPointer { offsets in
-            pattern.columnIndices.withUnsafeBufferPointer { columns in
-                for r in rows {
-                    let row = w + r * d
-                    for p in offsets[r]..<offsets[r + 1] { row[Int(columns[p])] = values[p] }
-                }
-            }
-        }
+        let w = weights.pointer
+        forEachNonzero(rows: rows) { p, position in w[position] = values[p] }
     }
 
     /// DW[p] = (DZ·Xᵀ)[r, c_p] for rows `rows`.
     func gather(into dw: UnsafeMutablePointer<Float>, rows: Range<Int>) {
-        let d = pattern.columns, g = UnsafePointer(gradient.pointer)
+        let g = UnsafePointer(gradient.pointer)
+        forEachNonzero(rows: rows) { p, position in dw[p] = g[position] }
+    }
+
+    /// body(p, r·D + c_p) for each slot p of rows `rows`: the slot and its place in a K×D matrix.
+    @inline(__always)
+    private func forEachNonzero(rows: Range<Int>, _ body: (Int, Int) -> Void) {
+        let d = pattern.columns
         pattern.rowOffsets.withUnsafeBufferPointer { offsets in
             pattern.columnIndices.withUnsafeBufferPointer { columns in
                 for r in rows {
-                    let row = g + r * d
-                    for p in offsets[r]..<offsets[r + 1] { dw[p] = row[Int(columns[p])] }
+                    for p in offsets[r]..<offsets[r + 1] { body(p, r * d + Int(columns[p])) }
                 }
             }
         }
