@@ -12,7 +12,7 @@ final class SparseKernelTests: XCTestCase {
         // columns), a gathered matrix beyond L2 (3000×100 floats: the prefetching path) and
         // rows of Wᵀ longer than the transposed product's staging array (4096 values).
         (20, 30, 0.3, 129), (9, 11, 0.5, 48), (5, 70, 0.2, 15), (12, 8, 0.9, 65), (6, 40, 0.6, 3), (4, 3000, 0.1, 100),
-        (5000, 3, 0.9, 20),
+        (5000, 3, 0.9, 20), (7, 20, 0.4, 120), (6, 25, 0.5, 273),
     ]
 
     func makePattern(_ k: Int, _ d: Int, _ density: Double, seed: UInt64) -> SparsityPattern {
