@@ -14,6 +14,18 @@ public enum LayerSpecification: Equatable, Sendable, Codable, CustomStringConver
     /// A trainable S-shaped ReLU with these initial values for every neuron.
     case srelu(al: Float, tl: Float, ar: Float, tr: Float)
 
+    /// Whether the layer keeps a scratch of its output's size for backward (Z, x̂ or the dropout
+    /// mask): what the built layer's `scratchPerExample` is, known before it is built, for the
+    /// memory checks. A ReLU linear layer keeps none (its backward reads Y), nor do the softmax
+    /// layers and SReLU.
+    public var keepsScratch: Bool {
+        switch self {
+        case .linear(let activation): return activation != .relu
+        case .batchNorm, .dropout: return true
+        case .softmax, .logSoftmax, .srelu: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .linear(let activation): return "linear(\(activation))"

@@ -10,8 +10,7 @@ extension Network {
         guard !examples.isEmpty else { return }
         let capacity = Workspace.evaluationColumns(configuration, examples: examples.count)
         var budget = MemoryBudget("the evaluation workspace of the network \(configuration.layerSizes.map(String.init).joined(separator: ","))")
-        try budget.add(product: [inputSize, capacity])
-        for size in configuration.layerOutputSizes { try budget.add(product: [3, size, capacity]) }
+        try configuration.addWorkspace(columns: capacity, to: &budget)
         try budget.check()
         let workspace = try Workspace(network: self, capacity: capacity)
         let assembler = BatchAssembler(for: self)

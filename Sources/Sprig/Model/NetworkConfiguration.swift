@@ -62,6 +62,18 @@ public struct NetworkConfiguration: Equatable, Sendable, Codable {
         }
     }
 
+    /// The rows of a workspace, per example, as `[rows, size]` pairs: X (the input), then per
+    /// layer Y and DY, and its scratch when it keeps one (`LayerSpecification.keepsScratch`).
+    /// `Workspace` allocates exactly these; the memory checks multiply them by the columns.
+    public var workspaceRows: [(rows: Int, size: Int)] {
+        [(1, layerSizes[0])] + zip(layerList, layerOutputSizes).map { entry, size in (entry.keepsScratch ? 3 : 2, size) }
+    }
+
+    /// Adds a workspace of `columns` examples to `budget` (overflow-checked).
+    public func addWorkspace(columns: Int, to budget: inout MemoryBudget) throws {
+        for (rows, size) in workspaceRows { try budget.add(product: [rows, size, columns]) }
+    }
+
     /// The ordered layer list: `layers`, or the plain chain.
     public var layerList: [LayerSpecification] {
         layers ?? (0..<layerCount).map { .linear(activation(ofLayer: $0)) }

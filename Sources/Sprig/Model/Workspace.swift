@@ -15,12 +15,12 @@ public final class Workspace {
     private let staging: FloatBuffer?
 
     /// The examples an evaluation batch holds: up to 1000 (and `examples`), fewer when a
-    /// workspace of 1000 would pass 1 GiB (X, then Y, DY and the scratch per layer: a
-    /// 3072-1048576³-10 network needs 38 MB per example), but never fewer than `atLeast` (the
-    /// training batch, whose workspace the run holds anyway). At least 1.
+    /// workspace of 1000 would pass 1 GiB (`NetworkConfiguration.workspaceRows`: a
+    /// 3072-1048576³-10 network of ReLU layers needs 25 MB per example), but never fewer than
+    /// `atLeast` (the training batch, whose workspace the run holds anyway). At least 1.
     public static func evaluationColumns(_ network: NetworkConfiguration, examples: Int, atLeast: Int = 1) -> Int {
-        let bytesPerColumn = 4 * (network.layerSizes[0] + 3 * network.layerOutputSizes.reduce(0, +))
-        let fitting = (1 << 30) / max(bytesPerColumn, 1)
+        let bytesPerColumn = network.workspaceRows.reduce(0.0) { $0 + 4 * Double($1.rows) * Double($1.size) }   // no overflow
+        let fitting = Int(min(Double(1 << 30) / max(bytesPerColumn, 1), 1e9))
         return max(1, min(1000, examples, max(fitting, atLeast)))
     }
 

@@ -259,12 +259,8 @@ public final class TrainingRun {
         let trainingColumns = Trainer.workspaceCapacity(batchSize: training.batchSize, trainingExamples: train.count,
                                                         ranks: communicator.size)
         let evaluationColumns = Workspace.evaluationColumns(network, examples: test.count / communicator.size + 1, atLeast: trainingColumns)
-        for columns in [trainingColumns, evaluationColumns] {   // a workspace: X, then Z, Y and DY per layer
-            try budget.add(product: [network.layerSizes[0], columns])
-            for size in network.layerOutputSizes {   // per layer: Y, DY and the scratch (Z, x̂ or a mask), at most one row each
-                try budget.add(product: [3, size, columns])
-            }
-        }
+        try network.addWorkspace(columns: trainingColumns, to: &budget)
+        try network.addWorkspace(columns: evaluationColumns, to: &budget)
         try budget.check()
     }
 
