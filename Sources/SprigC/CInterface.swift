@@ -242,8 +242,10 @@ public func sprig_model_predict(_ model: UnsafeMutableRawPointer?, _ features: U
                                         inputs: network.inputSize, labels: $0.baseAddress, classes: network.outputSize)
             }
             handle.normalization?.apply(to: &data)
-            let pool = ThreadPool(threads: max(1, min(threads, MemoryBudget.maximumThreads)))
-            let outputs = try network.outputs(for: data, examples: 0..<n, pool: pool)
+            // Training's numeric settings (OpenBLAS single-threaded in Sprig's threads; `CallStatus`
+            // gives the caller its own back): the outputs are bitwise those `fit` evaluated.
+            let context = try RunContext(threads: max(1, min(threads, MemoryBudget.maximumThreads)), communicator: SingleProcessCommunicator())
+            let outputs = try network.outputs(for: data, examples: 0..<n, pool: context.pool)
             _ = UnsafeMutableBufferPointer(start: output, count: outputs.count).update(fromContentsOf: outputs)
         }
     }
@@ -268,8 +270,8 @@ public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int3
                                                inputs: network.inputSize, labels: labels, classes: network.outputSize)
             guard n > 0 else { throw SprigError.invalidArgument("x has no examples to evaluate") }
             handle.normalization?.apply(to: &data)
-            let (loss, confusion) = try network.evaluation(of: data, examples: 0..<n, loss: options.training.loss,
-                                                           pool: ThreadPool(threads: options.threads))
+            let context = try RunContext(threads: options.threads, communicator: SingleProcessCommunicator())
+            let (loss, confusion) = try network.evaluation(of: data, examples: 0..<n, loss: options.training.loss, pool: context.pool)
             let classes = network.outputSize
             let correct = (0..<classes).reduce(0) { $0 + confusion[$1 * classes + $1] }
             guard loss.isFinite else {

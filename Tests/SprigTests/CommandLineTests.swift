@@ -25,6 +25,20 @@ final class CommandLineTests: XCTestCase {
 
     func sprig(_ arguments: [String]) throws -> TestFiles.ProcessResult { try Self.sprig(arguments) }
 
+    /// `sprig train` with `train` plus `--metrics` and `--save-weights` in `dir` (w.npz), then
+    /// `sprig evaluate --model` of it with `evaluate` plus `--json`: the last epoch's metrics and
+    /// the evaluation, as JSON objects. Fails the test when either command fails.
+    static func trainThenEvaluate(_ dir: String, train: [String], evaluate: [String]) throws -> (metrics: [String: Any], evaluation: [String: Any]) {
+        let trained = try sprig(["train"] + train + ["--metrics", dir + "/m.jsonl", "--save-weights", dir + "/w.npz"])
+        XCTAssertEqual(trained.status, 0, trained.errors)
+        let evaluated = try sprig(["evaluate", "--model", dir + "/w.npz"] + evaluate + ["--json", dir + "/e.json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.errors)
+        func object(_ name: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))) as? [String: Any])
+        }
+        return (try object("m.jsonl"), try object("e.json"))
+    }
+
     /// Runs `train` with tiny synthetic defaults plus `arguments`, expecting one error line containing `mentions`.
     func assertFails(_ arguments: [String], mentions: [String], synthetic: Bool = true,
                      file: StaticString = #filePath, line: UInt = #line) throws {

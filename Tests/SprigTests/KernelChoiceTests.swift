@@ -109,6 +109,38 @@ final class KernelChoiceTests: XCTestCase {
         XCTAssertEqual(try CheckpointFile.decode(try CheckpointFile.encode(older), path: "x").kernels, [nil, nil])
     }
 
+    /// A saved model records its layers' kernels and a loaded one evaluates on them, with
+    /// training's numeric settings (OpenBLAS single-threaded within Sprig's threads): `sprig
+    /// evaluate` gives bitwise the loss the training run reported. (On CSR, or with OpenBLAS's
+    /// own threads, the sums run in another order and the loss differs in its eighth digit.)
+    func testASavedModelEvaluatesOnItsKernelsBitwiseAsTrainingDid() throws {
+        let dir = try TestFiles.makeDirectory(self)
+        let (metrics, evaluation) = try CommandLineTests.trainThenEvaluate(
+            dir, train: ["--layer-sizes", "784,256,10", "--densities", "0.5,1", "--layer-kernels", "dense", "--epochs", "1",
+                         "--train-size", "2000", "--test-size", "500", "--threads", "2"],
+            evaluate: ["--size", "500", "--threads", "2"])
+        XCTAssertEqual(try WeightsFile.read(path: dir + "/w.npz").description?.kernels, [.dense, nil])
+        XCTAssertEqual(try XCTUnwrap(evaluation["loss"] as? Double), try XCTUnwrap(metrics["test_loss"] as? Double))
+        XCTAssertEqual(evaluation["accuracy"] as? Double, metrics["test_accuracy"] as? Double)
+    }
+
+    /// A model description whose kernels do not fit its network is refused naming them.
+    func testAModelDescriptionWithWrongKernelsIsRefused() throws {
+        let network = NetworkConfiguration(layerSizes: [9, 7, 3], densities: [0.4, 1], seed: 8)
+        for (kernels, expected) in [([SparseLayerKernel?.some(.dense)], "kernels has 1 entries but the network has 2 linear layers"),
+                                    ([.dense, .dense], "kernels[1] is \"dense\" but layer 2 is dense (null)"),
+                                    ([nil, nil], "kernels[0] is null but layer 1 is sparse")] {
+            let bytes = try ModelDescription(network: network, normalization: nil, input: nil, training: nil, kernels: kernels).encoded()
+            XCTAssertThrowsError(try ModelDescription.decode(bytes, path: "m.npz"), "\(kernels)") { error in
+                XCTAssertTrue("\(error)".contains(expected) && "\(error)".contains("m.npz"), "\(error)")
+            }
+        }
+        let good = try ModelDescription(network: network, normalization: nil, input: nil, training: nil, kernels: [.csr, nil]).encoded()
+        XCTAssertEqual(try ModelDescription.decode(good, path: "m.npz").kernels, [.csr, nil])
+        let older = try ModelDescription(network: network, normalization: nil, input: nil, training: nil).encoded()
+        XCTAssertNil(try ModelDescription.decode(older, path: "m.npz").kernels, "a file without kernels runs CSR")
+    }
+
     /// A dense kernel too large for the machine is refused naming the layer, before anything is
     /// written (no metrics file).
     func testADenseKernelTooLargeIsRefusedBeforeTraining() throws {

@@ -58,15 +58,10 @@ final class ReadmeExamplesTests: XCTestCase {
     /// normalisation, and `sprig evaluate` the accuracy `train` reported for it.
     func testASavedModelPredictsInAFreshProcessWhatTrainingEvaluated() throws {
         let dir = try TestFiles.makeDirectory(self)
-        let train = try CommandLineTests.sprig(["train", "--layer-sizes", "784,64,10", "--densities", "0.1,1", "--layers", "AllReLU(0.6);Linear",
-                                                "--epochs", "1", "--train-size", "3000", "--test-size", "500", "--threads", "2",
-                                                "--metrics", dir + "/m.jsonl", "--save-weights", dir + "/w.npz"])
-        XCTAssertEqual(train.status, 0, train.errors)
-        let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/m.jsonl"))) as? [String: Any])
-        let evaluate = try CommandLineTests.sprig(["evaluate", "--model", dir + "/w.npz", "--size", "500", "--threads", "1",
-                                                   "--json", dir + "/e.json"])
-        XCTAssertEqual(evaluate.status, 0, evaluate.errors)
-        let evaluation = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/e.json"))) as? [String: Any])
+        let (metrics, evaluation) = try CommandLineTests.trainThenEvaluate(
+            dir, train: ["--layer-sizes", "784,64,10", "--densities", "0.1,1", "--layers", "AllReLU(0.6);Linear", "--epochs", "1",
+                         "--train-size", "3000", "--test-size", "500", "--threads", "2"],
+            evaluate: ["--size", "500", "--threads", "1"])
         XCTAssertEqual(evaluation["accuracy"] as? Double, metrics["test_accuracy"] as? Double)
         XCTAssertEqual(try XCTUnwrap(evaluation["loss"] as? Double), try XCTUnwrap(metrics["test_loss"] as? Double), accuracy: 1e-9)
         let predict = try CommandLineTests.sprig(["predict", "--model", dir + "/w.npz", "--size", "500", "--scores", "--output", dir + "/y.npy"])

@@ -340,6 +340,17 @@ def test_a_saved_model_predicts_bitwise_alike_in_a_fresh_process(small, tmp_path
     """)
     assert result.returncode == 0, result.stderr[-3000:]
     assert np.load(tmp_path / "fresh.npy").tobytes() == np.load(tmp_path / "in_process.npy").tobytes()
+    # A layer on the dense kernel (layer_kernels): the loaded model runs it there too.
+    dense = sprig.MLP([784, 256, 10], overall_density=0.5, seed=3)
+    dense.fit(x, y, epochs=1, threads=2, layer_kernels="dense")
+    dense.save(tmp_path / "dense.npz")
+    np.save(tmp_path / "dense_in_process.npy", dense.decision_function(xt))
+    result = child(f"""
+        import numpy as np, sprig
+        np.save("{tmp_path}/dense_fresh.npy", sprig.MLP.load("{tmp_path}/dense.npz").decision_function(np.load("{tmp_path}/xt.npy")))
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert np.load(tmp_path / "dense_fresh.npy").tobytes() == np.load(tmp_path / "dense_in_process.npy").tobytes()
     # The command line's model: `sprig predict` and Python's load give the same bits.
     trained = subprocess.run([sprig_binary, "train", "--layer-sizes", "784,64,10", "--densities", "0.1,1", "--epochs", "1",
                               "--train-size", "1000", "--threads", "2", "--save-weights", str(tmp_path / "cli.npz")],

@@ -20,12 +20,17 @@ public struct ModelDescription: Codable, Equatable, Sendable {
     public var input: InputEncoding?
     /// The configuration of the run that trained it (a record; nil when not known).
     public var training: TrainingConfiguration?
+    /// Each linear layer's kernel when it was saved (nil for a dense layer; the whole list nil
+    /// in files written before Sprig kept it, whose sparse layers then run CSR).
+    public var kernels: [SparseLayerKernel?]?
 
-    public init(network: NetworkConfiguration, normalization: Normalization?, input: InputEncoding?, training: TrainingConfiguration?) {
+    public init(network: NetworkConfiguration, normalization: Normalization?, input: InputEncoding?, training: TrainingConfiguration?,
+                kernels: [SparseLayerKernel?]? = nil) {
         self.network = network
         self.normalization = normalization
         self.input = input
         self.training = training
+        self.kernels = kernels
     }
 
     func encoded() throws -> [UInt8] {
@@ -47,6 +52,16 @@ public struct ModelDescription: Codable, Equatable, Sendable {
             try description.training?.validate()
         } catch let error as SprigError {
             throw SprigError.format(path: path, reason: "\(arrayName): \(error)")
+        }
+        if let kernels = description.kernels {
+            let sparse = description.network.densities.map { $0 < 1 }
+            guard kernels.count == sparse.count else {
+                throw SprigError.format(path: path, reason: "\(arrayName): kernels has \(kernels.count) entries but the network has \(sparse.count) linear layers")
+            }
+            if let l = kernels.indices.first(where: { (kernels[$0] != nil) != sparse[$0] }) {
+                throw SprigError.format(path: path, reason: "\(arrayName): kernels[\(l)] is \(kernels[l].map { "\"\($0)\"" } ?? "null") but layer \(l + 1) is "
+                                        + (sparse[l] ? "sparse (csr or dense)" : "dense (null)"))
+            }
         }
         if let n = description.normalization, !(n.mean.isFinite && n.standardDeviation.isFinite && n.standardDeviation >= 0) {
             throw SprigError.format(path: path, reason: "\(arrayName): normalization mean \(n.mean), deviation \(n.standardDeviation) is not finite")

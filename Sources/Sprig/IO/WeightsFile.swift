@@ -51,7 +51,8 @@ public enum WeightsFile {
             arrays.append(("original_layer_sizes", NPYArray(.int64(compaction.originalLayerSizes.map(Int64.init)))))
             arrays.append(("original_densities", NPYArray(.float64(compaction.originalDensities))))
         }
-        let description = ModelDescription(network: network.configuration, normalization: normalization, input: input, training: training)
+        let description = ModelDescription(network: network.configuration, normalization: normalization, input: input, training: training,
+                                           kernels: network.linearLayers.map { ($0 as? SparseLinear)?.kernel })
         arrays.append((ModelDescription.arrayName, NPYArray(.uint8(try description.encoded()))))
         try NPZArchive.write(arrays, to: path)
     }
@@ -255,6 +256,15 @@ public enum WeightsFile {
             _ = target.update(fromContentsOf: values)
         }
         used.formUnion(targets.map(\.0))
+        // The kernels it was saved with, where the dense kernel's matrices fit this machine
+        // (otherwise CSR: the same products, summed in another order).
+        if let kernels = contents.description?.kernels, kernels.count == network.linearLayers.count {
+            for (layer, kernel) in zip(network.linearLayers, kernels) {
+                guard let sparse = layer as? SparseLinear, kernel == .dense,
+                      SparseLayerKernel.denseFits(rows: sparse.outputSize, columns: sparse.inputSize) else { continue }
+                sparse.kernel = .dense
+            }
+        }
         if let unused = arrays.keys.sorted().first(where: { !used.contains($0) }) {
             throw SprigError.format(path: path, reason: "array \(unused) belongs to no layer of this network (layers "
                                     + "\(configuration.layerList.map(\.description).joined(separator: ";"))); give the --layers "

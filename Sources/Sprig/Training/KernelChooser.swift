@@ -16,8 +16,6 @@ public enum KernelChooser {
     /// GEMM is chosen only when its step takes at most this fraction of the CSR step's time:
     /// the CSR kernels keep memory ∝ nnz, and a near tie should not flip from run to run.
     public static let denseAdvantage = 0.85
-    /// The dense kernel's two K×D matrices may take at most this fraction of the machine's memory.
-    public static let memoryFraction = 0.125
 
     /// What was decided for one linear layer, and why.
     public struct Decision: Equatable, Sendable {
@@ -107,9 +105,8 @@ public enum KernelChooser {
         if density < minimumDensity { return String(format: "density %.3g", density) }
         let flops = 6 * Double(layer.outputSize) * Double(layer.inputSize) * Double(max(batch, 1))
         if flops < minimumFlops { return "too small to time" }
-        let bytes = 8 * Double(layer.outputSize) * Double(layer.inputSize)
-        if bytes > memoryFraction * Double(MemoryBudget.machineBytes) {
-            return "the dense kernel would need \(MemoryBudget.describe(Int(bytes)))"
+        if !SparseLayerKernel.denseFits(rows: layer.outputSize, columns: layer.inputSize) {
+            return "the dense kernel would need \(MemoryBudget.describe(Int(SparseLayerKernel.denseBytes(rows: layer.outputSize, columns: layer.inputSize))))"
         }
         return nil
     }

@@ -50,7 +50,9 @@ public final class ModelRun {
     public private(set) var network: Network?
     public private(set) var description: ModelDescription?
     private var data: Dataset?
-    private var pool: ThreadPool?
+    /// Its threads, with the numeric settings of training (OpenBLAS single-threaded within them,
+    /// subnormals flushed): a model evaluates here bitwise as its training run evaluated it.
+    private var context: RunContext?
 
     public init(_ options: Options, communicator: any Communicator = SingleProcessCommunicator()) {
         self.options = options
@@ -85,7 +87,7 @@ public final class ModelRun {
         self.network = network
         self.description = description
         self.data = data
-        pool = ThreadPool(threads: options.threads)
+        context = try RunContext(threads: options.threads, communicator: communicator)
     }
 
     /// A file without a description: the sizes from its arrays, the layers as `train` makes
@@ -105,7 +107,7 @@ public final class ModelRun {
         }
         self.network = network
         self.data = data
-        pool = ThreadPool(threads: options.threads)
+        context = try RunContext(threads: options.threads, communicator: communicator)
     }
 
     /// The split to use and the training split (synthetic data: made as `train` made it, from
@@ -132,7 +134,7 @@ public final class ModelRun {
 
     /// The loss, accuracy and confusion matrix over the split (every rank gets the totals).
     public func evaluate() throws -> Evaluation {
-        guard let network, let data, let pool else { preconditionFailure("prepare() first") }
+        guard let network, let data, let pool = context?.pool else { preconditionFailure("prepare() first") }
         let classes = network.outputSize
         let loss = options.loss ?? description?.training?.loss ?? .softmaxCrossEntropy
         let mine = try network.evaluation(of: data, examples: share, loss: loss, pool: pool)
@@ -150,7 +152,7 @@ public final class ModelRun {
     /// The network's outputs for every example of the split, example-major (n×K), on rank 0
     /// (gathered from every rank's share; the other ranks get an empty array), with the labels.
     public func predict() throws -> (outputs: [Float], labels: [Int32], classes: Int) {
-        guard let network, let data, let pool else { preconditionFailure("prepare() first") }
+        guard let network, let data, let pool = context?.pool else { preconditionFailure("prepare() first") }
         let k = network.outputSize
         let outputs = try network.outputs(for: data, examples: share, pool: pool)
         guard communicator.size > 1 else { return (outputs, data.labels, k) }
