@@ -11,7 +11,9 @@
 # --repeats R runs the whole bench R times (default 3) and reports each figure's median over
 # the runs; with --baseline, OLD_SPRIG's kernel-bench runs in alternation with this one
 # (A B A B …) and the table gains the old GFLOP/s and the ratio new/old. Raw JSON lines go to
-# bench/results/kernels-<timestamp>/, the table to report.md there and to standard output.
+# bench/results/kernels-<timestamp>/, the table to report.md there and to standard output, the
+# CPUs' round trip before and after each run (`cpu_round_trip`, bench/lib.sh) to
+# round-trips.txt there: a 2-thread run whose CPUs were on different dies is slower.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,14 +34,17 @@ done
 [[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --repeats must be a positive integer, got '$REPEATS'" >&2; exit 2; }
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --threads must be a positive integer, got '$THREADS'" >&2; exit 2; }
 sprig_and_baseline
+build_round_trip_probe
 OUT="$ROOT/bench/results/kernels-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 for ((r = 1; r <= REPEATS; r++)); do
     for side in new ${BASELINE:+old}; do
         binary=$SPRIG_BIN; [[ $side == old ]] && binary=$BASELINE
-        echo "run $r/$REPEATS: $side ($binary)" >&2
+        before=$(cpu_round_trip)
         "$binary" kernel-bench --widths "$WIDTHS" --densities "$DENSITIES" --threads "$THREADS" --max-nonzeros 70000000 \
             > "$OUT/$side-$r.jsonl"
+        echo "run $r/$REPEATS: $side ($binary); CPUs 0 and 1 round trip before, after: $before, $(cpu_round_trip) ns" \
+            | tee -a "$OUT/round-trips.txt" >&2
     done
 done
 python3 "$ROOT/bench/kernels_report.py" "$OUT" | tee "$OUT/report.md"

@@ -130,6 +130,22 @@ sprig_and_baseline() {
     done
 }
 
+# build_round_trip_probe, then cpu_round_trip: how far apart CPUs 0 and 1 are now, in ns
+# (bench/tools/cpu_round_trip.c; 0 on a machine of one CPU). On this VM the host sometimes puts
+# its two vCPUs on different dies (320–380 ns against 50–90), and a 2-thread run is then up to
+# 3× slower (bench/README.md, "Reproducible speed: the cause"); the A/B scripts print it.
+ROUND_TRIP_PROBE=""
+build_round_trip_probe() {
+    ROUND_TRIP_PROBE=$(mktemp -d)/cpu_round_trip
+    trap 'rm -rf "$(dirname "$ROUND_TRIP_PROBE")"' EXIT
+    local cc=${CC:-$(command -v cc || command -v clang || echo cc)}
+    "$cc" -O2 -pthread "$ROOT/bench/tools/cpu_round_trip.c" -o "$ROUND_TRIP_PROBE" >&2 \
+        || die "cannot build bench/tools/cpu_round_trip.c with $cc"
+}
+cpu_round_trip() {
+    if [[ $(nproc) -lt 2 ]]; then echo 0; else "$ROUND_TRIP_PROBE" 0 1 0.3; fi
+}
+
 # one PART IMPL TAG VALUE... -- CMD...: run CMD with --metrics, keep its metrics and stdout
 # in $RESULTS/pPART_IMPL_TAG.*, and record it in $INDEX; each VALUE goes to the report's
 # `record` under the flag at the same place in RECORD_FLAGS (set by the script).
