@@ -263,14 +263,13 @@ public func sprig_model_evaluate(_ model: UnsafeMutableRawPointer?, _ argc: Int3
         let handle = try handleOf(model)
         try handle.use("evaluate") {
             let options = try ModelHandle.options(handle.flags + strings(argc, argv))
-            try MemoryBudget.checkThreads(options.threads)
+            let context = try RunContext(threads: options.threads, communicator: SingleProcessCommunicator())   // checks threads
             let network = handle.network
             try handle.checkKind(bytes: bytes != 0, name: "x")
             var data = try ModelHandle.dataset(name: "x", features: features, bytes: bytes != 0, count: n, featureCount: d,
                                                inputs: network.inputSize, labels: labels, classes: network.outputSize)
             guard n > 0 else { throw SprigError.invalidArgument("x has no examples to evaluate") }
             handle.normalization?.apply(to: &data)
-            let context = try RunContext(threads: options.threads, communicator: SingleProcessCommunicator())
             let (loss, confusion) = try network.evaluation(of: data, examples: 0..<n, loss: options.training.loss, pool: context.pool)
             let classes = network.outputSize
             let correct = (0..<classes).reduce(0) { $0 + confusion[$1 * classes + $1] }

@@ -65,7 +65,7 @@ public final class ModelRun {
     /// Reads the model and the data, checks that they fit each other and normalises the data
     /// as the model was trained; every failure names the file or the flag.
     public func prepare() throws {
-        try MemoryBudget.checkThreads(options.threads)
+        context = try RunContext(threads: options.threads, communicator: communicator)   // checks --threads
         if let n = options.size, n < 1 { throw SprigError.invalidArgument("--size \(n) is not positive") }
         if let n = options.trainSize, n < 1 { throw SprigError.invalidArgument("--train-size \(n) is not positive") }
         let file = try WeightsFile.read(path: options.modelPath)
@@ -87,7 +87,6 @@ public final class ModelRun {
         self.network = network
         self.description = description
         self.data = data
-        context = try RunContext(threads: options.threads, communicator: communicator)
     }
 
     /// A file without a description: the sizes from its arrays, the layers as `train` makes
@@ -107,7 +106,6 @@ public final class ModelRun {
         }
         self.network = network
         self.data = data
-        context = try RunContext(threads: options.threads, communicator: communicator)
     }
 
     /// The split to use and the training split (synthetic data: made as `train` made it, from
